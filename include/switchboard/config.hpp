@@ -1,0 +1,68 @@
+// config.hpp — the node's configuration: every key, its type and default.
+// Sources, later ones winning: built-in defaults, the config file
+// (config/switchboard.ini, flat `key = value`), `SB_<KEY>` environment
+// variables, then `--key=value` flags. docs/operations.md lists every key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard {
+
+struct node_config {
+  // identity and serving
+  std::string node_id; // default: hostname-pid
+  std::string http_host = "0.0.0.0";
+  uint16_t http_port = 8080;
+  std::string port_file;         // if set, the bound port is written here
+  std::size_t io_threads = 1;    // threads running the Asio io_context
+  std::size_t actor_threads = 2; // CAF scheduler workers
+  std::string scheduler_policy = "sharing"; // see stack-facts: not stealing
+
+  // HTTP limits
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  uint32_t request_timeout_ms = 10'000; // whole request must arrive in this
+  uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
+  std::size_t max_connections = 18'000; // accepted sockets per node
+
+  // dependencies
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string redis_key_prefix = "sb:";
+  uint32_t redis_timeout_ms = 1'000;
+  std::size_t redis_max_pending = 10'000;
+  std::string database_url = "postgresql://postgres@127.0.0.1:5432/switchboard";
+  std::size_t db_pool_size = 4;
+  std::size_t db_queue_limit = 2'048;
+  uint32_t db_timeout_ms = 3'000;
+  bool migrate_on_start = true;
+
+  // cache
+  uint32_t cache_ttl_s = 300;
+  uint32_t cache_negative_ttl_s = 10;
+
+  // security and operations
+  std::string api_key;
+  std::string admin_key;
+  std::string log_level = "info";
+  uint32_t shutdown_grace_ms = 8'000;
+};
+
+/// The outcome of reading the configuration.
+struct config_load_result {
+  node_config config;
+  bool migrate_only = false; // --migrate-only: apply migrations and exit
+  bool show_help = false;
+  std::vector<std::string> errors; // empty when the configuration is usable
+};
+
+/// Reads file, environment (`environ`) and `argv`. Unknown keys and values
+/// that do not parse are errors, never silently ignored.
+config_load_result load_config(int argc, const char* const* argv);
+
+/// Describes every key, for --help and docs.
+std::string config_help();
+
+} // namespace switchboard

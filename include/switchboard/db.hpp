@@ -1,0 +1,47 @@
+// db.hpp — the messages between the rest of the node and the database layer
+// (db_pool, db_worker). A db_job is a function run on a worker's own
+// PostgreSQL connection, off the cooperative scheduler; its captures must be
+// plain values (it crosses threads). Nothing here may touch libpqxx types
+// beyond the forward declaration.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <functional>
+#include <string>
+
+namespace pqxx {
+class connection_base;
+} // namespace pqxx
+
+namespace switchboard {
+
+/// What a job's outcome means to the caller; HTTP mapping is the caller's.
+enum class db_status {
+  ok,
+  not_found,
+  conflict,
+  forbidden,
+  insufficient_funds,
+  bad_request,
+  unavailable, // the database could not be reached or timed out
+};
+
+struct db_result {
+  db_status status = db_status::ok;
+  boost::json::value value;
+  std::string message;
+};
+
+/// One unit of database work. `name` names it in logs.
+struct db_job {
+  std::string name;
+  std::function<db_result(pqxx::connection_base&)> run;
+};
+
+} // namespace switchboard
+
+// db jobs and results never leave the process: no serialization needed.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_result)

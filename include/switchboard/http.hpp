@@ -1,0 +1,66 @@
+// http.hpp — the boundary between the socket layer (src/net, Beast, io
+// thread) and connection actors. Requests cross it whole and decoded;
+// responses go back through an http_sink, which posts to the io thread.
+// Nothing on the actor side may hold a Beast or Asio type.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchboard {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// A complete, parsed HTTP request. Header names are lower-case.
+struct http_request {
+  std::string method; // upper-case verb, e.g. "GET"
+  std::string target; // origin-form, e.g. "/api/books/1?x=y"
+  header_list headers;
+  std::string body;
+  std::string remote_address;
+
+  /// The first value of header `name` (lower-case), if present.
+  std::optional<std::string_view> header(std::string_view name) const {
+    for (auto& [key, value] : headers)
+      if (key == name)
+        return std::string_view{value};
+    return std::nullopt;
+  }
+};
+
+struct http_response {
+  unsigned status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  header_list headers;
+  std::string body;
+  bool close = false; // close the connection after this response
+
+  http_response& with(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+/// Where a connection actor sends its responses. Implementations are
+/// thread-safe and never block: they hand the response to the io thread.
+class http_sink {
+public:
+  virtual ~http_sink() = default;
+  /// Writes `response`; the socket layer then reads the next request.
+  virtual void send(http_response response) = 0;
+  /// Closes the connection without a response.
+  virtual void close() = 0;
+};
+
+using http_sink_ptr = std::shared_ptr<http_sink>;
+
+} // namespace switchboard
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::http_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::http_response)

@@ -1,0 +1,67 @@
+// instrumented.hpp — the base every Switchboard actor is spawned with. It
+// counts live actors, consumed messages and mailbox depth per actor kind into
+// node_stats (Debian's CAF 0.17 is built without its actor profiler). It must
+// stay cheap: it runs on every message of every actor.
+#pragma once
+
+#include "switchboard/actor_kind.hpp"
+#include "switchboard/node_stats.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <memory>
+
+namespace switchboard {
+
+/// Ties an actor state's lifetime to the live-actor count of its kind. A
+/// state holds one as `std::unique_ptr<kind_counter> counter`, created first
+/// thing in the actor's spawn function.
+class kind_counter {
+public:
+  kind_counter(std::shared_ptr<node_stats> stats, actor_kind kind)
+      : stats_(std::move(stats)), kind_(kind) {
+    stats_->of(kind_).count.fetch_add(1, std::memory_order_relaxed);
+  }
+  kind_counter(const kind_counter&) = delete;
+  kind_counter& operator=(const kind_counter&) = delete;
+  ~kind_counter() {
+    stats_->of(kind_).count.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  node_stats& stats() const { return *stats_; }
+  const std::shared_ptr<node_stats>& stats_ptr() const { return stats_; }
+  actor_kind kind() const { return kind_; }
+
+private:
+  std::shared_ptr<node_stats> stats_;
+  actor_kind kind_;
+};
+
+/// A stateful, event-based actor that reports to node_stats. The state must
+/// expose `std::unique_ptr<kind_counter> counter`; until it is set, the actor
+/// is simply not counted.
+template <class State>
+class instrumented_actor : public caf::stateful_actor<State> {
+public:
+  using super = caf::stateful_actor<State>;
+  using super::super;
+
+  caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    if (auto* counter = this->state.counter.get()) {
+      auto& kind_stats = counter->stats().of(counter->kind());
+      kind_stats.processed.fetch_add(1, std::memory_order_relaxed);
+      // Sample the depth every 16th message: reading it is cheap but not
+      // free, and a pile-up worth reporting lasts many messages.
+      if ((sample_++ & 15u) == 0)
+        counter->stats().record_mailbox(counter->kind(),
+                                        this->mailbox().size());
+    }
+    return super::consume(x);
+  }
+
+private:
+  unsigned sample_ = 0;
+};
+
+} // namespace switchboard

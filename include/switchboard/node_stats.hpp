@@ -1,0 +1,84 @@
+// node_stats.hpp — the node's operational counters, read by /stats and
+// /metrics. This is the one piece of state shared across actors and threads:
+// it holds only relaxed atomics, written by their owners and read by anyone.
+// It must never hold anything an actor would act upon.
+#pragma once
+
+#include "switchboard/actor_kind.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace switchboard {
+
+/// Live figures per actor kind.
+struct actor_kind_stats {
+  std::atomic<int64_t> count{0};         // live actors of this kind
+  std::atomic<uint64_t> processed{0};    // messages consumed, ever
+  std::atomic<uint64_t> mailbox_peak{0}; // deepest mailbox, this window
+  std::atomic<uint64_t> mailbox_prev{0}; // deepest mailbox, last window
+};
+
+struct cache_stats {
+  std::atomic<uint64_t> hits{0};
+  std::atomic<uint64_t> misses{0};
+  std::atomic<uint64_t> stale{0};
+  std::atomic<uint64_t> coalesced{0};
+  std::atomic<uint64_t> db_fetches{0};
+  std::atomic<uint64_t> evictions{0};
+  std::atomic<int64_t> entries{0};
+  std::atomic<int64_t> l1_bytes{0};
+  std::atomic<uint64_t> redis_errors{0};
+};
+
+struct pubsub_stats {
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> dropped{0};
+};
+
+struct connection_stats {
+  std::atomic<int64_t> http{0};
+  std::atomic<int64_t> ws{0};
+  std::atomic<int64_t> sse{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> rejected{0}; // answered by the protocol layer (4xx)
+};
+
+struct node_stats {
+  std::array<actor_kind_stats, actor_kind_count> actors;
+  cache_stats cache;
+  pubsub_stats pubsub;
+  connection_stats connections;
+  std::atomic<bool> redis_up{false};
+  std::atomic<bool> db_up{false};
+
+  actor_kind_stats& of(actor_kind kind) {
+    return actors[static_cast<std::size_t>(kind)];
+  }
+
+  /// Records a mailbox depth seen by an actor of `kind`.
+  void record_mailbox(actor_kind kind, uint64_t depth) {
+    auto& peak = of(kind).mailbox_peak;
+    auto seen = peak.load(std::memory_order_relaxed);
+    while (depth > seen && !peak.compare_exchange_weak(
+                               seen, depth, std::memory_order_relaxed)) {
+    }
+  }
+
+  /// Starts a new mailbox-peak window; called periodically by the node so
+  /// that `mailbox_max` reports recent pressure rather than all-time peaks.
+  void rotate_mailbox_window() {
+    for (auto& kind : actors)
+      kind.mailbox_prev.store(kind.mailbox_peak.exchange(0),
+                              std::memory_order_relaxed);
+  }
+};
+
+inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
+  counter.fetch_add(n, std::memory_order_relaxed);
+}
+
+} // namespace switchboard

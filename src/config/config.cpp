@@ -1,0 +1,254 @@
+// config — see include/switchboard/config.hpp. One table below names every
+// key once, with its help text and how to store it; the file, the
+// environment and the flags all go through it, so the three can never
+// disagree about what a key means. The file is read with Boost.PropertyTree's
+// INI parser.
+#include "switchboard/config.hpp"
+
+#include <boost/property_tree/ini_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace switchboard {
+
+namespace {
+
+using setter = std::function<bool(node_config&, const std::string&)>;
+
+struct option {
+  const char* key;
+  const char* help;
+  setter set;
+};
+
+template <class Int>
+setter integer(Int node_config::*member, long long min, long long max) {
+  return [=](node_config& cfg, const std::string& text) {
+    long long value = 0;
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < min ||
+        value > max)
+      return false;
+    cfg.*member = static_cast<Int>(value);
+    return true;
+  };
+}
+
+setter text(std::string node_config::*member) {
+  return [=](node_config& cfg, const std::string& value) {
+    cfg.*member = value;
+    return true;
+  };
+}
+
+setter boolean(bool node_config::*member) {
+  return [=](node_config& cfg, const std::string& value) {
+    if (value == "true" || value == "1" || value == "yes" || value == "on")
+      cfg.*member = true;
+    else if (value == "false" || value == "0" || value == "no" ||
+             value == "off")
+      cfg.*member = false;
+    else
+      return false;
+    return true;
+  };
+}
+
+setter one_of(std::string node_config::*member,
+              std::vector<std::string> allowed) {
+  return [=](node_config& cfg, const std::string& value) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
+      return false;
+    cfg.*member = value;
+    return true;
+  };
+}
+
+const std::vector<option>& options() {
+  using C = node_config;
+  static const std::vector<option> all{
+      {"node_id",
+       "this node's name in /stats and the cluster (default: host-pid)",
+       text(&C::node_id)},
+      {"http_host", "address to listen on", text(&C::http_host)},
+      {"http_port", "port to listen on (0: any free port)",
+       integer(&C::http_port, 0, 65535)},
+      {"port_file", "write the bound port to this file once listening",
+       text(&C::port_file)},
+      {"io_threads", "threads running sockets (Asio)",
+       integer(&C::io_threads, 1, 64)},
+      {"actor_threads", "CAF scheduler worker threads",
+       integer(&C::actor_threads, 1, 64)},
+      {"scheduler_policy", "CAF scheduler: sharing or stealing",
+       one_of(&C::scheduler_policy, {"sharing", "stealing"})},
+      {"max_header_bytes", "largest request header accepted (413 above)",
+       integer(&C::max_header_bytes, 1024, 1 << 20)},
+      {"max_body_bytes", "largest request body accepted (413 above)",
+       integer(&C::max_body_bytes, 1024, 64 << 20)},
+      {"request_timeout_ms", "a started request must arrive within this",
+       integer(&C::request_timeout_ms, 100, 600'000)},
+      {"idle_timeout_ms", "an idle keep-alive connection is closed after this",
+       integer(&C::idle_timeout_ms, 100, 3'600'000)},
+      {"max_connections", "open connections per node; more are refused",
+       integer(&C::max_connections, 1, 1'000'000)},
+      {"redis_url", "redis://[:password@]host[:port][/db]",
+       text(&C::redis_url)},
+      {"redis_key_prefix", "prefix of every Redis key this node writes",
+       text(&C::redis_key_prefix)},
+      {"redis_timeout_ms", "deadline of one Redis command",
+       integer(&C::redis_timeout_ms, 10, 60'000)},
+      {"redis_max_pending", "Redis commands in flight before refusing more",
+       integer(&C::redis_max_pending, 1, 10'000'000)},
+      {"database_url", "libpq connection URI of PostgreSQL",
+       text(&C::database_url)},
+      {"db_pool_size", "PostgreSQL connections (one db_worker each)",
+       integer(&C::db_pool_size, 1, 256)},
+      {"db_queue_limit", "database jobs waiting for a worker before refusing",
+       integer(&C::db_queue_limit, 1, 1'000'000)},
+      {"db_timeout_ms", "deadline of one database job (statement_timeout too)",
+       integer(&C::db_timeout_ms, 10, 600'000)},
+      {"migrate_on_start", "apply schema migrations at start",
+       boolean(&C::migrate_on_start)},
+      {"cache_ttl_s", "lifetime of a cached resource in Redis",
+       integer(&C::cache_ttl_s, 1, 86'400 * 7)},
+      {"cache_negative_ttl_s", "how long a 404 is remembered",
+       integer(&C::cache_negative_ttl_s, 1, 3'600)},
+      {"api_key", "X-Api-Key for POST /api/publish", text(&C::api_key)},
+      {"admin_key", "X-Admin-Key for /stats and /admin", text(&C::admin_key)},
+      {"log_level", "trace, debug, info, warn, error or off",
+       one_of(&C::log_level,
+              {"trace", "debug", "info", "warn", "error", "off"})},
+      {"shutdown_grace_ms", "how long SIGTERM waits for in-flight work",
+       integer(&C::shutdown_grace_ms, 0, 60'000)},
+  };
+  return all;
+}
+
+const option* find_option(std::string key) {
+  std::replace(key.begin(), key.end(), '-', '_');
+  for (auto& opt : options())
+    if (key == opt.key)
+      return &opt;
+  return nullptr;
+}
+
+void apply(node_config& cfg, const std::string& key, const std::string& value,
+           const std::string& source, std::vector<std::string>& errors) {
+  auto* opt = find_option(key);
+  if (opt == nullptr) {
+    errors.push_back(source + ": unknown key '" + key + "'");
+    return;
+  }
+  if (!opt->set(cfg, value))
+    errors.push_back(source + ": bad value for " + opt->key + ": '" + value +
+                     "' (" + opt->help + ")");
+}
+
+std::string default_node_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0)
+    std::snprintf(host, sizeof(host), "node");
+  return std::string{host} + "-" + std::to_string(getpid());
+}
+
+} // namespace
+
+config_load_result load_config(int argc, const char* const* argv) {
+  config_load_result result;
+  auto& errors = result.errors;
+  // The config file: --config=PATH, else SB_CONFIG, else the default if it
+  // exists. A file that was asked for explicitly must exist.
+  std::string path;
+  bool explicit_path = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg{argv[i]};
+    if (arg.substr(0, 9) == "--config=") {
+      path = std::string{arg.substr(9)};
+      explicit_path = true;
+    }
+  }
+  if (!explicit_path) {
+    if (auto* env = std::getenv("SB_CONFIG")) {
+      path = env;
+      explicit_path = true;
+    } else {
+      path = "config/switchboard.ini";
+    }
+  }
+  try {
+    boost::property_tree::ptree tree;
+    boost::property_tree::read_ini(path, tree);
+    for (auto& [key, node] : tree) {
+      if (!node.empty()) {
+        errors.push_back(path + ": sections are not used; found [" + key + "]");
+        continue;
+      }
+      apply(result.config, key, node.data(), path, errors);
+    }
+  } catch (const boost::property_tree::ini_parser_error& e) {
+    // A missing default file is fine: defaults and overrides still apply.
+    if (explicit_path || e.line() != 0)
+      errors.push_back(e.what());
+  }
+  // Environment: SB_<KEY>.
+  for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
+    std::string_view entry{*env};
+    if (entry.substr(0, 3) != "SB_")
+      continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos)
+      continue;
+    std::string key{entry.substr(3, eq - 3)};
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (find_option(key) == nullptr)
+      continue; // SB_ variables of the scripts (SB_SEED_BOOKS, ...) are not
+                // ours
+    apply(result.config, key, std::string{entry.substr(eq + 1)},
+          "environment SB_" + std::string{entry.substr(3, eq - 3)}, errors);
+  }
+  // Flags: --key=value, plus the few that are commands.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg{argv[i]};
+    if (arg == "--migrate-only") {
+      result.migrate_only = true;
+    } else if (arg == "--help" || arg == "-h") {
+      result.show_help = true;
+    } else if (arg.rfind("--config=", 0) == 0) {
+      // handled above
+    } else if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      auto eq = arg.find('=');
+      apply(result.config, arg.substr(2, eq - 2), arg.substr(eq + 1),
+            "flag " + arg.substr(0, eq), errors);
+    } else {
+      errors.push_back("unexpected argument '" + arg +
+                       "' (flags are --key=value)");
+    }
+  }
+  if (result.config.node_id.empty())
+    result.config.node_id = default_node_id();
+  return result;
+}
+
+std::string config_help() {
+  std::ostringstream out;
+  out << "usage: switchboard [--config=FILE] [--migrate-only] "
+         "[--key=value...]\n"
+         "Every key may also be set in the config file (key = value) or as\n"
+         "the environment variable SB_<KEY>. Keys:\n";
+  for (auto& opt : options())
+    out << "  " << opt.key << "\n      " << opt.help << '\n';
+  return out.str();
+}
+
+} // namespace switchboard

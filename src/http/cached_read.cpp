@@ -1,0 +1,85 @@
+// cached_read — see cached_read.hpp. `Cache-Control: no-cache` lets a
+// browser keep a copy but revalidate it on every use: a write must be
+// visible to the very next read (contract), and the ETag makes the
+// revalidation a cheap 304.
+#include "src/http/cached_read.hpp"
+
+#include "switchboard/atoms.hpp"
+
+#include "src/http/errors.hpp"
+
+#include <caf/all.hpp>
+
+namespace switchboard::http {
+
+namespace {
+
+bool etag_matches(std::string_view if_none_match, const std::string& etag) {
+  // A list of entity tags, possibly weak (W/"..."), or "*".
+  if (if_none_match == "*")
+    return true;
+  size_t pos = 0;
+  while (pos < if_none_match.size()) {
+    auto end = if_none_match.find(',', pos);
+    if (end == std::string_view::npos)
+      end = if_none_match.size();
+    auto tag = if_none_match.substr(pos, end - pos);
+    while (!tag.empty() && tag.front() == ' ')
+      tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ')
+      tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/")
+      tag.remove_prefix(2);
+    if (tag == etag)
+      return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+} // namespace
+
+void serve_cached(route_call& call, std::string key, db_job load,
+                  std::string_view what) {
+  const auto& cfg = *call.node->config;
+  cache_policy policy{std::chrono::seconds{cfg.cache_ttl_s},
+                      std::chrono::seconds{cfg.cache_negative_ttl_s}};
+  // Long enough for a Redis round trip and a database load behind a queue.
+  auto deadline =
+      std::chrono::milliseconds{cfg.redis_timeout_ms + cfg.db_timeout_ms + 500};
+  std::string if_none_match{call.request.header("if-none-match").value_or("")};
+  auto respond = call.respond;
+  std::string resource{what};
+  call.self
+      ->request(call.node->cache, deadline, cache_get_atom::value,
+                cache_request{std::move(key), policy, std::move(load)})
+      .then(
+          [respond, if_none_match, resource](cache_result& result) {
+            http_response response;
+            switch (result.status) {
+            case cache_status::found:
+              if (!if_none_match.empty() &&
+                  etag_matches(if_none_match, result.etag)) {
+                response.status = 304;
+              } else {
+                response.body = *result.body;
+              }
+              response.with("ETag", result.etag);
+              response.with("Cache-Control", "no-cache");
+              break;
+            case cache_status::not_found:
+              response = not_found("no such " + resource);
+              break;
+            case cache_status::unavailable:
+              respond(unavailable("database unavailable"));
+              return;
+            }
+            response.with("X-Cache", to_string(result.source));
+            respond(std::move(response));
+          },
+          [respond](caf::error&) {
+            respond(unavailable("cache did not answer in time"));
+          });
+}
+
+} // namespace switchboard::http

@@ -1,0 +1,118 @@
+// router — see router.hpp. Targets are parsed with Boost.URL; a target that
+// is not a valid origin-form URL is a 400, never a guess.
+#include "src/http/router.hpp"
+
+#include "src/http/errors.hpp"
+
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace switchboard::http {
+
+struct responder::state {
+  http_sink_ptr sink;
+  bool sent = false;
+
+  ~state() {
+    if (!sent && sink) {
+      spdlog::error("router: a handler never answered; sending 500");
+      sink->send(error_response(500, "internal", "internal error"));
+    }
+  }
+};
+
+responder::responder(http_sink_ptr sink) : state_(std::make_shared<state>()) {
+  state_->sink = std::move(sink);
+}
+
+void responder::operator()(http_response response) const {
+  if (state_->sent)
+    return;
+  state_->sent = true;
+  state_->sink->send(std::move(response));
+}
+
+const std::string* route_call::query_param(std::string_view name) const {
+  for (auto& [key, value] : query)
+    if (key == name)
+      return &value;
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos)
+      end = path.size();
+    out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+} // namespace
+
+void router::add(std::string method, std::string_view pattern,
+                 handler_fn handler) {
+  routes_.push_back({std::move(method), split_path(pattern), handler});
+}
+
+void router::dispatch(route_call& call) const {
+  auto parsed = boost::urls::parse_origin_form(call.request.target);
+  if (!parsed) {
+    call.respond(bad_request("malformed request target"));
+    return;
+  }
+  std::vector<std::string> segments;
+  for (auto segment : parsed->segments())
+    segments.push_back(segment);
+  if (segments.empty())
+    segments.emplace_back(); // "/" is one empty segment, as in split_path
+  call.path = parsed->path();
+  for (auto param : parsed->params())
+    call.query.emplace_back(param.key, param.has_value ? param.value : "");
+  bool path_matched = false;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segments.size())
+      continue;
+    std::vector<std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      if (!r.segments[i].empty() && r.segments[i][0] == ':')
+        params.push_back(segments[i]);
+      else
+        match = r.segments[i] == segments[i];
+    }
+    if (!match)
+      continue;
+    path_matched = true;
+    if (r.method != call.request.method)
+      continue;
+    call.params = std::move(params);
+    r.handler(call);
+    return;
+  }
+  if (path_matched)
+    call.respond(error_response(405, "method_not_allowed",
+                                "method not allowed on this path"));
+  else
+    call.respond(not_found("no such endpoint"));
+}
+
+bool parse_id(std::string_view text, int64_t& out) {
+  if (text.empty() || text.size() > 19 || text[0] == '0')
+    return false;
+  for (char c : text)
+    if (c < '0' || c > '9')
+      return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && out > 0;
+}
+
+} // namespace switchboard::http

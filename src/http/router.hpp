@@ -1,0 +1,71 @@
+// router — maps a request's method and path to its handler. Handlers run
+// inside the connection actor that received the request; they may ask other
+// actors and answer later, through the responder, exactly once. The router
+// owns no state beyond the route table, built once at start.
+#pragma once
+
+#include "switchboard/http.hpp"
+#include "switchboard/node_context.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::http {
+
+/// Sends the response to one request. Copyable; the first call wins. If no
+/// copy ever answers (a handler bug), the last copy to go answers 500, so a
+/// client is never left waiting.
+class responder {
+public:
+  explicit responder(http_sink_ptr sink);
+  void operator()(http_response response) const;
+
+private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+/// What a matched route hands its handler.
+struct route_call {
+  caf::event_based_actor* self;
+  node_context_ptr node;
+  http_request request;
+  std::string path;                // decoded path
+  std::vector<std::string> params; // values of the `:name` segments
+  std::vector<std::pair<std::string, std::string>> query; // decoded
+  responder respond;
+
+  /// The first value of query parameter `name`.
+  const std::string* query_param(std::string_view name) const;
+};
+
+using handler_fn = void (*)(route_call& call);
+
+class router {
+public:
+  /// Registers `pattern` such as "/api/books/:id" for `method`.
+  void add(std::string method, std::string_view pattern, handler_fn handler);
+
+  /// Finds the handler for `call.request` and runs it, or answers 404/405/400.
+  void dispatch(route_call& call) const;
+
+private:
+  struct route {
+    std::string method;
+    std::vector<std::string> segments; // ":x" matches any one segment
+    handler_fn handler;
+  };
+  std::vector<route> routes_;
+};
+
+/// The node's route table (routes.cpp).
+const router& node_routes();
+
+/// Parses a positive 64-bit id as the contract defines ids.
+bool parse_id(std::string_view text, int64_t& out);
+
+} // namespace switchboard::http

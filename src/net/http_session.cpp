@@ -1,0 +1,292 @@
+// http_session — see http_session.hpp. One write and one read are never in
+// flight together: the next request is read only after the response to the
+// last one is written (no pipelining), which bounds what a connection can
+// make the node hold to one request.
+#include "src/net/http_session.hpp"
+
+#include "switchboard/atoms.hpp"
+
+#include "src/http/errors.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/version.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace switchboard::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+class session_sink : public http_sink {
+public:
+  explicit session_sink(std::weak_ptr<http_session> session)
+      : session_(std::move(session)) {}
+
+  void send(http_response response) override {
+    if (auto session = session_.lock()) {
+      auto executor = session->stream_.get_executor();
+      asio::post(executor, [session, response = std::move(response)]() mutable {
+        session->write(std::move(response));
+      });
+    }
+  }
+
+  void close() override {
+    if (auto session = session_.lock()) {
+      auto executor = session->stream_.get_executor();
+      asio::post(executor, [session] { session->close(); });
+    }
+  }
+
+private:
+  std::weak_ptr<http_session> session_;
+};
+
+http_session::http_session(asio::ip::tcp::socket socket, http_limits limits,
+                           std::shared_ptr<node_stats> stats)
+    : stream_(std::move(socket)), limits_(limits), stats_(std::move(stats)) {
+  boost::system::error_code ec;
+  auto remote = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_address_ = remote.address().to_string();
+  stats_->connections.http.fetch_add(1, std::memory_order_relaxed);
+}
+
+http_session::~http_session() {
+  stats_->connections.http.fetch_sub(1, std::memory_order_relaxed);
+  notify_closed();
+}
+
+void http_session::notify_closed() {
+  if (connection_) {
+    caf::anon_send(connection_, conn_closed_atom::value);
+    connection_ = nullptr;
+  }
+}
+
+void http_session::abandon() {
+  in_flight_self_.reset();
+  close();
+}
+
+void http_session::start(caf::actor connection) {
+  connection_ = std::move(connection);
+  read_header();
+}
+
+http_sink_ptr http_session::sink() {
+  return std::make_shared<session_sink>(weak_from_this());
+}
+
+void http_session::drain() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->draining_ = true;
+    if (!self->in_flight_)
+      self->close();
+  });
+}
+
+void http_session::read_header() {
+  if (closed_)
+    return;
+  if (draining_) {
+    close();
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  parser_->body_limit(limits_.max_body_bytes);
+  // Waiting for a new request may take the idle timeout; once its first
+  // bytes are buffered, the whole request must arrive within the request
+  // timeout (so a slow sender cannot hold the connection forever).
+  stream_.expires_after(buffer_.size() > 0 ? limits_.request_timeout
+                                           : limits_.idle_timeout);
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        self->on_header(ec);
+      });
+}
+
+void http_session::on_header(boost::system::error_code ec) {
+  if (ec == bhttp::error::header_limit) {
+    reject(413, "too_large", "request header too large");
+    return;
+  }
+  if (ec == bhttp::error::body_limit) {
+    reject(413, "too_large", "request body too large");
+    return;
+  }
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    close();
+    return;
+  }
+  if (ec) {
+    reject(400, "bad_request", "malformed HTTP request");
+    return;
+  }
+  const auto& req = parser_->get();
+  if (auto length = parser_->content_length();
+      length && *length > limits_.max_body_bytes) {
+    reject(413, "too_large", "request body too large");
+    return;
+  }
+  if (bhttp::token_list{req[bhttp::field::expect]}.exists("100-continue")) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        bhttp::status::continue_, req.version());
+    stream_.expires_after(limits_.request_timeout);
+    bhttp::async_write(stream_, *cont,
+                       [self = shared_from_this(),
+                        cont](boost::system::error_code ec, std::size_t) {
+                         if (ec)
+                           self->close();
+                         else
+                           self->read_body();
+                       });
+    return;
+  }
+  read_body();
+}
+
+void http_session::read_body() {
+  if (parser_->is_done()) {
+    dispatch();
+    return;
+  }
+  stream_.expires_after(limits_.request_timeout);
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        self->on_body(ec);
+      });
+}
+
+void http_session::on_body(boost::system::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    reject(413, "too_large", "request body too large");
+    return;
+  }
+  if (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+      ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    close();
+    return;
+  }
+  if (ec) {
+    reject(400, "bad_request", "malformed HTTP request body");
+    return;
+  }
+  dispatch();
+}
+
+void http_session::dispatch() {
+  auto req = parser_->release();
+  keep_alive_ = req.keep_alive();
+  http_request request;
+  request.method = std::string{req.method_string()};
+  request.target = std::string{req.target()};
+  request.headers.reserve(std::distance(req.begin(), req.end()));
+  for (const auto& field : req) {
+    std::string name{field.name_string()};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    request.headers.emplace_back(std::move(name), std::string{field.value()});
+  }
+  request.body = std::move(req.body());
+  request.remote_address = remote_address_;
+  in_flight_ = true;
+  in_flight_self_ = shared_from_this();
+  stream_.expires_never(); // the actor answers under its own deadlines
+  stats_->connections.requests.fetch_add(1, std::memory_order_relaxed);
+  caf::anon_send(connection_, std::move(request));
+}
+
+void http_session::write(http_response response) {
+  auto keep = std::move(in_flight_self_);
+  if (closed_)
+    return;
+  in_flight_ = false;
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+  res->version(11);
+  res->result(response.status);
+  res->set(bhttp::field::server, "switchboard");
+  if (!response.content_type.empty() && response.status != 304)
+    res->set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers)
+    res->set(name, value);
+  bool close_after = response.close || !keep_alive_ || draining_;
+  res->keep_alive(!close_after);
+  res->body() = std::move(response.body);
+  res->prepare_payload();
+  stream_.expires_after(limits_.request_timeout);
+  bhttp::async_write(stream_, *res,
+                     [self = shared_from_this(), res,
+                      close_after](boost::system::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->close();
+                       } else if (close_after) {
+                         self->linger_then_close();
+                       } else {
+                         self->read_header();
+                       }
+                     });
+}
+
+void http_session::reject(unsigned status, std::string_view code,
+                          std::string_view text) {
+  stats_->connections.rejected.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("http: {} from {}: {}", status, remote_address_, text);
+  keep_alive_ = false;
+  auto response = http::error_response(status, code, text);
+  response.close = true;
+  write(std::move(response));
+}
+
+void http_session::linger_then_close() {
+  // Half-close, then drain what the client is still sending for a moment:
+  // closing with unread data makes the kernel send a reset, which can
+  // destroy our response before the client reads it (cf. nginx's
+  // lingering_close).
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds{2});
+  auto sink = std::make_shared<std::array<char, 4096>>();
+  auto drained = std::make_shared<std::size_t>(0);
+  auto step = std::make_shared<std::function<void()>>();
+  *step = [self = shared_from_this(), sink, drained, step]() {
+    self->stream_.async_read_some(
+        asio::buffer(*sink), [self, sink, drained, step](
+                                 boost::system::error_code ec, std::size_t n) {
+          *drained += n;
+          if (ec || *drained > 1024 * 1024) {
+            *step = nullptr; // break the cycle
+            self->close();
+            return;
+          }
+          (*step)();
+        });
+  };
+  (*step)();
+}
+
+void http_session::close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.close();
+  notify_closed();
+}
+
+} // namespace switchboard::net

@@ -1,0 +1,119 @@
+// listener — see listener.hpp.
+#include "src/net/listener.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+namespace switchboard::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+listener::listener(asio::io_context& io, http_limits limits,
+                   std::size_t max_connections,
+                   std::shared_ptr<node_stats> stats,
+                   connection_factory spawn_connection)
+    : io_(io),
+      acceptor_(asio::make_strand(io)),
+      limits_(limits),
+      max_connections_(max_connections),
+      stats_(std::move(stats)),
+      spawn_connection_(std::move(spawn_connection)) {}
+
+uint16_t listener::bind(const std::string& host, uint16_t port) {
+  tcp::endpoint endpoint{asio::ip::make_address(host), port};
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  return acceptor_.local_endpoint().port();
+}
+
+void listener::run() {
+  asio::post(acceptor_.get_executor(),
+             [self = shared_from_this()] { self->accept(); });
+}
+
+void listener::accept() {
+  // Each session gets its own strand, so several io threads may serve
+  // sessions without locks.
+  acceptor_.async_accept(
+      asio::make_strand(io_),
+      [self = shared_from_this()](boost::system::error_code ec,
+                                  tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
+          return;
+        if (ec) {
+          // EMFILE and friends: log once per burst and keep accepting.
+          spdlog::error("listener: accept failed: {}", ec.message());
+        } else if (self->session_count() >= self->max_connections_) {
+          if (!self->logged_full_)
+            spdlog::warn("listener: {} connections, refusing more",
+                         self->max_connections_);
+          self->logged_full_ = true;
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        } else {
+          self->logged_full_ = false;
+          self->stats_->connections.accepted.fetch_add(
+              1, std::memory_order_relaxed);
+          auto session = std::shared_ptr<http_session>(
+              new http_session(std::move(socket), self->limits_, self->stats_),
+              [weak = std::weak_ptr<listener>(self)](http_session* s) {
+                if (auto l = weak.lock())
+                  l->forget(s);
+                delete s;
+              });
+          auto actor = self->spawn_connection_(session->sink(),
+                                               session->remote_address());
+          {
+            std::lock_guard<std::mutex> guard{self->mutex_};
+            self->sessions_.emplace(session.get(), session);
+          }
+          session->start(std::move(actor));
+        }
+        self->accept();
+      });
+}
+
+void listener::forget(const http_session* session) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  sessions_.erase(session);
+}
+
+void listener::drain() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+  std::vector<std::shared_ptr<http_session>> live;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    for (auto& [ptr, entry] : sessions_)
+      if (auto session = entry.lock())
+        live.push_back(std::move(session));
+  }
+  for (auto& session : live)
+    session->drain();
+}
+
+std::size_t listener::session_count() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return sessions_.size();
+}
+
+void listener::abandon_all() {
+  std::vector<std::shared_ptr<http_session>> live;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    for (auto& [ptr, entry] : sessions_)
+      if (auto session = entry.lock())
+        live.push_back(std::move(session));
+  }
+  for (auto& session : live)
+    session->abandon();
+}
+
+} // namespace switchboard::net

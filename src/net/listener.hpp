@@ -1,0 +1,67 @@
+// listener — accepts TCP connections on the node's HTTP port and gives each
+// one an http_session and, through `spawn_connection`, its connection actor.
+// Keeps a registry of live sessions so the node can drain them on shutdown.
+// It never reads or writes a request itself.
+#pragma once
+
+#include "switchboard/http.hpp"
+#include "switchboard/node_stats.hpp"
+
+#include "src/net/http_session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <caf/actor.hpp>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace switchboard::net {
+
+class listener : public std::enable_shared_from_this<listener> {
+public:
+  /// Makes the connection actor for a new session (thread-safe).
+  using connection_factory =
+      std::function<caf::actor(http_sink_ptr sink, std::string remote_address)>;
+
+  listener(boost::asio::io_context& io, http_limits limits,
+           std::size_t max_connections, std::shared_ptr<node_stats> stats,
+           connection_factory spawn_connection);
+
+  /// Binds and listens; throws boost::system::system_error on failure.
+  /// Returns the bound port (useful with port 0).
+  uint16_t bind(const std::string& host, uint16_t port);
+
+  /// Starts accepting.
+  void run();
+
+  /// Stops accepting and asks every live session to close after its
+  /// request in flight. Thread-safe.
+  void drain();
+
+  /// Live sessions.
+  std::size_t session_count() const;
+
+  /// Closes every session still alive, telling its connection actor. Only
+  /// for the final shutdown, once the io threads have stopped.
+  void abandon_all();
+
+private:
+  void accept();
+  void forget(const http_session* session);
+
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  http_limits limits_;
+  std::size_t max_connections_;
+  std::shared_ptr<node_stats> stats_;
+  connection_factory spawn_connection_;
+  mutable std::mutex mutex_;
+  std::unordered_map<const http_session*, std::weak_ptr<http_session>>
+      sessions_;
+  bool logged_full_ = false;
+};
+
+} // namespace switchboard::net

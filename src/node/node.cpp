@@ -1,0 +1,210 @@
+// node — see node.hpp.
+#include "src/node/node.hpp"
+
+#include "switchboard/node_context.hpp"
+
+#include "actors/cache/cache.hpp"
+#include "actors/connection/connection.hpp"
+#include "actors/db_pool/db_pool.hpp"
+#include "actors/redis_bridge/redis_bridge.hpp"
+#include "src/net/listener.hpp"
+#include "src/redis/redis_connection.hpp"
+#include "src/store/migrations.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace switchboard {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// libpq waits for ever on an unreachable host unless told otherwise.
+std::string with_connect_timeout(std::string url) {
+  if (url.find("connect_timeout") != std::string::npos)
+    return url;
+  url += url.find('?') == std::string::npos ? "?" : "&";
+  return url + "connect_timeout=3";
+}
+
+bool migrate(const node_config& config) {
+  try {
+    store::apply_migrations(with_connect_timeout(config.database_url));
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::critical("migrations failed: {}", e.what());
+    return false;
+  }
+}
+
+/// Runs `fn` every `period` on the io threads while the node runs.
+class periodic_task {
+public:
+  periodic_task(asio::io_context& io, std::chrono::milliseconds period,
+                std::function<void()> fn)
+      : timer_(io), period_(period), fn_(std::move(fn)) {
+    arm();
+  }
+
+private:
+  void arm() {
+    timer_.expires_after(period_);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec)
+        return; // cancelled: the task is going away
+      fn_();
+      arm();
+    });
+  }
+
+  asio::steady_timer timer_;
+  std::chrono::milliseconds period_;
+  std::function<void()> fn_;
+};
+
+} // namespace
+
+int migrate_only(const node_config& config) {
+  return migrate(config) ? 0 : 1;
+}
+
+int run_node(const node_config& config) {
+  if (config.migrate_on_start && !migrate(config))
+    return 1;
+
+  std::string redis_error;
+  auto redis_endpoint = redis::parse_url(config.redis_url, redis_error);
+  if (!redis_endpoint) {
+    spdlog::critical("redis_url '{}': {}", config.redis_url, redis_error);
+    return 2;
+  }
+
+  // Declared before the actor system: actors post into it until they die.
+  asio::io_context io{static_cast<int>(config.io_threads)};
+
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.policy", config.scheduler_policy == "sharing"
+                                         ? caf::atom("sharing")
+                                         : caf::atom("stealing"));
+  caf_config.set("scheduler.max-threads", config.actor_threads);
+  caf_config.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system system{caf_config};
+
+  auto shared_config = std::make_shared<const node_config>(config);
+  auto stats = std::make_shared<node_stats>();
+
+  auto redis_commands = std::make_shared<redis::connection>(
+      io, *redis_endpoint,
+      redis::connection::options{
+          "redis(commands)", std::chrono::milliseconds{config.redis_timeout_ms},
+          std::chrono::milliseconds{2000}});
+  auto bridge =
+      spawn_redis_bridge(system, stats, redis_commands,
+                         redis_bridge_config{config.redis_max_pending});
+  auto pool = spawn_db_pool(
+      system, stats,
+      db_pool_config{
+          db_worker_config{with_connect_timeout(config.database_url),
+                           std::chrono::milliseconds{config.db_timeout_ms}},
+          config.db_pool_size, config.db_queue_limit});
+  auto cache = spawn_cache(
+      system, stats,
+      cache_config{bridge, pool, config.redis_key_prefix,
+                   std::chrono::milliseconds{config.redis_timeout_ms},
+                   std::chrono::milliseconds{config.db_timeout_ms}});
+
+  auto context = std::make_shared<node_context>();
+  context->config = shared_config;
+  context->stats = stats;
+  context->cache = cache;
+  context->db_pool = pool;
+  context->redis_bridge = bridge;
+  context->started = std::chrono::steady_clock::now();
+  node_context_ptr node = context;
+
+  net::http_limits limits{config.max_header_bytes, config.max_body_bytes,
+                          std::chrono::milliseconds{config.request_timeout_ms},
+                          std::chrono::milliseconds{config.idle_timeout_ms}};
+  auto http = std::make_shared<net::listener>(
+      io, limits, config.max_connections, stats,
+      [&system, node](http_sink_ptr sink, std::string remote) {
+        return spawn_connection(system, node, std::move(sink),
+                                std::move(remote));
+      });
+  uint16_t port = 0;
+  try {
+    port = http->bind(config.http_host, config.http_port);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}:{}: {}", config.http_host,
+                     config.http_port, e.what());
+    caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+    redis_commands->stop();
+    io.run_for(std::chrono::milliseconds{200});
+    return 3;
+  }
+  http->run();
+  if (!config.port_file.empty()) {
+    std::ofstream{config.port_file + ".tmp"} << port << '\n';
+    std::rename((config.port_file + ".tmp").c_str(), config.port_file.c_str());
+  }
+  spdlog::info("node {} listening on http://{}:{}", config.node_id,
+               config.http_host, port);
+
+  periodic_task rotate_mailbox_window{io, std::chrono::seconds{10}, [stats] {
+                                        stats->rotate_mailbox_window();
+                                      }};
+
+  // Stop on SIGTERM/SIGINT: drain, then stop the io threads.
+  asio::signal_set signals{io, SIGTERM, SIGINT};
+  std::promise<void> stop_requested;
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (!ec) {
+      spdlog::info("signal {}: draining", signal);
+      stop_requested.set_value();
+    }
+  });
+
+  std::vector<std::thread> io_threads;
+  for (size_t i = 0; i < config.io_threads; ++i)
+    io_threads.emplace_back([&io] { io.run(); });
+
+  stop_requested.get_future().wait();
+  http->drain();
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds{config.shutdown_grace_ms};
+  while (http->session_count() > 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  if (auto left = http->session_count(); left > 0)
+    spdlog::warn("shutdown: {} connections still open after the grace period",
+                 left);
+
+  caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+  // Close Redis on its strand and wait for it, so hiredis frees its context.
+  std::promise<void> redis_closed;
+  redis_commands->stop();
+  asio::post(io, [&redis_closed] { redis_closed.set_value(); });
+  redis_closed.get_future().wait_for(std::chrono::seconds{2});
+
+  io.stop();
+  for (auto& t : io_threads)
+    t.join();
+  http->abandon_all(); // tells each leftover connection actor to quit
+  spdlog::info("node {} stopped", config.node_id);
+  return 0;
+  // ~actor_system waits for every actor; ~io_context then frees what is left.
+}
+
+} // namespace switchboard

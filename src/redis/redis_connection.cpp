@@ -1,0 +1,339 @@
+// redis_connection — see redis_connection.hpp. hiredis frees a context by
+// itself after a failed connect or a disconnect; we only free it ourselves
+// (redisAsyncFree) from timer or stop handlers, never from inside one of its
+// callbacks. `generation_` tells late callbacks of an old context apart.
+#include "src/redis/redis_connection.hpp"
+
+#include "src/redis/hiredis_asio.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/url/parse.hpp>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace switchboard::redis {
+
+namespace asio = boost::asio;
+
+std::optional<endpoint> parse_url(std::string_view url, std::string& error) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "redis") {
+    error = "expected redis://[:password@]host[:port][/db]";
+    return std::nullopt;
+  }
+  endpoint result;
+  if (!parsed->host().empty())
+    result.host = parsed->host();
+  if (parsed->has_port()) {
+    if (parsed->port_number() == 0) {
+      error = "bad port";
+      return std::nullopt;
+    }
+    result.port = parsed->port_number();
+  }
+  if (parsed->has_password())
+    result.password = parsed->password();
+  auto path = std::string{parsed->path()};
+  if (!path.empty() && path != "/") {
+    auto digits = std::string_view{path}.substr(1);
+    auto [end, ec] = std::from_chars(
+        digits.data(), digits.data() + digits.size(), result.database);
+    if (ec != std::errc{} || end != digits.data() + digits.size() ||
+        result.database < 0) {
+      error = "bad database number";
+      return std::nullopt;
+    }
+  }
+  return result;
+}
+
+namespace {
+
+redis_reply convert(const redisReply* reply) {
+  redis_reply out;
+  switch (reply->type) {
+  case REDIS_REPLY_STRING:
+    out.type = redis_reply::kind::string;
+    out.str.assign(reply->str, reply->len);
+    break;
+  case REDIS_REPLY_STATUS:
+    out.type = redis_reply::kind::status;
+    out.str.assign(reply->str, reply->len);
+    break;
+  case REDIS_REPLY_ERROR:
+    out.type = redis_reply::kind::error;
+    out.str.assign(reply->str, reply->len);
+    break;
+  case REDIS_REPLY_INTEGER:
+    out.type = redis_reply::kind::integer;
+    out.integer = reply->integer;
+    break;
+  case REDIS_REPLY_ARRAY:
+    out.type = redis_reply::kind::array;
+    out.elements.reserve(reply->elements);
+    for (size_t i = 0; i < reply->elements; ++i)
+      out.elements.push_back(convert(reply->element[i]));
+    break;
+  default:
+    out.type = redis_reply::kind::nil;
+  }
+  return out;
+}
+
+} // namespace
+
+connection::connection(asio::io_context& io, endpoint where, options opts)
+    : strand_(asio::make_strand(io)),
+      endpoint_(std::move(where)),
+      options_(std::move(opts)),
+      reconnect_timer_(strand_),
+      probe_timer_(strand_),
+      connect_timer_(strand_) {}
+
+connection::~connection() = default;
+
+void connection::start(state_handler on_state) {
+  asio::post(strand_, [self = shared_from_this(),
+                       on_state = std::move(on_state)]() mutable {
+    self->on_state_ = std::move(on_state);
+    self->connect();
+  });
+}
+
+void connection::stop() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->stopped_ = true;
+    self->reconnect_timer_.cancel();
+    self->probe_timer_.cancel();
+    self->connect_timer_.cancel();
+    if (self->context_ != nullptr) {
+      auto* ctx = self->context_;
+      self->context_ = nullptr;
+      self->connected_ = false;
+      redisAsyncFree(ctx);
+    }
+    self->on_state_ = nullptr;
+  });
+}
+
+void connection::send(redis_command command, reply_handler handler) {
+  asio::post(strand_, [self = shared_from_this(), command = std::move(command),
+                       handler = std::move(handler)]() mutable {
+    if (!self->connected_ || self->context_ == nullptr) {
+      handler(redis_reply::unavailable_reply("redis not connected"));
+      return;
+    }
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    argv.reserve(command.size());
+    lengths.reserve(command.size());
+    for (auto& word : command) {
+      argv.push_back(word.data());
+      lengths.push_back(word.size());
+    }
+    auto* data = new reply_handler(std::move(handler));
+    if (redisAsyncCommandArgv(self->context_, &connection::reply_callback, data,
+                              static_cast<int>(argv.size()), argv.data(),
+                              lengths.data()) != REDIS_OK) {
+      std::unique_ptr<reply_handler> owned{data};
+      (*owned)(redis_reply::unavailable_reply("redis command rejected"));
+    }
+  });
+}
+
+void connection::connect() {
+  if (stopped_)
+    return;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(endpoint_.host, ec);
+  if (!ec) {
+    connect_to(address.to_string());
+    return;
+  }
+  resolve_then_connect();
+}
+
+void connection::resolve_then_connect() {
+  // Resolve asynchronously: hiredis would call getaddrinfo on our thread.
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(strand_);
+  resolver->async_resolve(
+      endpoint_.host, std::to_string(endpoint_.port),
+      asio::bind_executor(
+          strand_, [self = shared_from_this(),
+                    resolver](boost::system::error_code ec,
+                              asio::ip::tcp::resolver::results_type r) {
+            if (self->stopped_)
+              return;
+            if (ec || r.empty()) {
+              if (!self->logged_failure_)
+                spdlog::error("{}: cannot resolve {}: {}", self->options_.name,
+                              self->endpoint_.host, ec.message());
+              self->logged_failure_ = true;
+              self->schedule_reconnect();
+              return;
+            }
+            self->connect_to(r.begin()->endpoint().address().to_string());
+          }));
+}
+
+void connection::connect_to(const std::string& ip) {
+  auto* ctx = redisAsyncConnect(ip.c_str(), endpoint_.port);
+  if (ctx == nullptr || ctx->err) {
+    if (!logged_failure_)
+      spdlog::error("{}: cannot connect to {}:{}: {}", options_.name, ip,
+                    endpoint_.port, ctx ? ctx->errstr : "out of memory");
+    logged_failure_ = true;
+    if (ctx != nullptr)
+      redisAsyncFree(ctx);
+    schedule_reconnect();
+    return;
+  }
+  ++generation_;
+  context_ = ctx;
+  ctx->data = this;
+  adapter_ = attach_to_asio(ctx, strand_);
+  redisAsyncSetConnectCallback(ctx, &connection::connect_callback);
+  redisAsyncSetDisconnectCallback(ctx, &connection::disconnect_callback);
+  // hiredis 0.14 has no connect timeout of its own.
+  connect_timer_.expires_after(options_.timeout);
+  connect_timer_.async_wait([self = shared_from_this(),
+                             gen = generation_](boost::system::error_code ec) {
+    if (ec || gen != self->generation_ || self->connected_ ||
+        self->context_ == nullptr)
+      return;
+    self->force_close("connect timed out");
+  });
+}
+
+void connection::connect_callback(const redisAsyncContext* c, int status) {
+  auto* self = static_cast<connection*>(c->data);
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback returns.
+    if (!self->logged_failure_)
+      spdlog::error("{}: connect to {}:{} failed: {}", self->options_.name,
+                    self->endpoint_.host, self->endpoint_.port, c->errstr);
+    self->logged_failure_ = true;
+    self->context_ = nullptr;
+    self->connect_timer_.cancel();
+    self->schedule_reconnect();
+    return;
+  }
+  self->on_connected(true);
+}
+
+void connection::on_connected(bool) {
+  connect_timer_.cancel();
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds{100};
+  if (!endpoint_.password.empty())
+    send({"AUTH", endpoint_.password}, [](redis_reply r) {
+      if (!r.ok())
+        spdlog::error("redis: AUTH failed: {}", r.str);
+    });
+  if (endpoint_.database != 0)
+    send({"SELECT", std::to_string(endpoint_.database)}, [](redis_reply r) {
+      if (!r.ok())
+        spdlog::error("redis: SELECT failed: {}", r.str);
+    });
+  spdlog::info("{}: connected to {}:{}", options_.name, endpoint_.host,
+               endpoint_.port);
+  logged_failure_ = false;
+  ping_sent_.reset();
+  set_up(true);
+  probe();
+}
+
+void connection::disconnect_callback(const redisAsyncContext* c, int status) {
+  auto* self = static_cast<connection*>(c->data);
+  if (self->context_ != c)
+    return; // we freed it ourselves and have already handled the loss
+  self->context_ = nullptr;
+  self->on_lost(status == REDIS_OK ? "disconnected" : c->errstr);
+}
+
+void connection::on_lost(const char* why) {
+  connected_ = false;
+  probe_timer_.cancel();
+  if (!stopped_) {
+    spdlog::warn("{}: connection lost: {}", options_.name, why);
+    set_up(false);
+    schedule_reconnect();
+  }
+}
+
+void connection::force_close(const char* why) {
+  auto* ctx = context_;
+  context_ = nullptr;
+  bool was_connected = connected_;
+  connected_ = false;
+  if (ctx != nullptr)
+    redisAsyncFree(ctx); // pending handlers get `unavailable`
+  if (was_connected) {
+    on_lost(why);
+  } else {
+    if (!logged_failure_)
+      spdlog::error("{}: {}", options_.name, why);
+    logged_failure_ = true;
+    schedule_reconnect();
+  }
+}
+
+void connection::schedule_reconnect() {
+  if (stopped_)
+    return;
+  reconnect_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds{2000});
+  reconnect_timer_.async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && !self->stopped_ && self->context_ == nullptr)
+          self->connect();
+      });
+}
+
+void connection::probe() {
+  // A connection can die silently (a failover, a dropped NAT entry): PING it
+  // and tear it down when the answer is late, so reconnect logic kicks in.
+  probe_timer_.expires_after(options_.probe_interval);
+  probe_timer_.async_wait([self = shared_from_this(),
+                           gen = generation_](boost::system::error_code ec) {
+    if (ec || gen != self->generation_ || !self->connected_)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (self->ping_sent_ && now - *self->ping_sent_ > self->options_.timeout) {
+      self->force_close("PING unanswered");
+      return;
+    }
+    if (!self->ping_sent_) {
+      self->ping_sent_ = now;
+      self->send({"PING"}, [self, gen](redis_reply) {
+        if (gen == self->generation_)
+          self->ping_sent_.reset();
+      });
+    }
+    self->probe();
+  });
+}
+
+void connection::set_up(bool up) {
+  if (up == up_reported_)
+    return;
+  up_reported_ = up;
+  if (on_state_)
+    on_state_(up);
+}
+
+void connection::reply_callback(redisAsyncContext*, void* reply, void* data) {
+  std::unique_ptr<reply_handler> handler{static_cast<reply_handler*>(data)};
+  if (reply == nullptr)
+    (*handler)(redis_reply::unavailable_reply("redis connection lost"));
+  else
+    (*handler)(convert(static_cast<redisReply*>(reply)));
+}
+
+} // namespace switchboard::redis

@@ -1,0 +1,99 @@
+// redis_connection — one non-blocking Redis connection confined to an Asio
+// strand: connects, authenticates, selects the database, probes itself with
+// PING, and reconnects with backoff after any loss. Public members are
+// thread-safe (they post to the strand); reply handlers run on the strand and
+// must not block. It knows nothing of actors.
+#pragma once
+
+#include "switchboard/redis.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct redisAsyncContext;
+
+namespace switchboard::redis {
+
+class hiredis_asio_adapter;
+
+struct endpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  int database = 0;
+  std::string password;
+};
+
+/// Parses `redis://[:password@]host[:port][/db]`; nullopt with `error` set
+/// when the URL is not of that form.
+std::optional<endpoint> parse_url(std::string_view url, std::string& error);
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  using reply_handler = std::function<void(redis_reply)>;
+  using state_handler = std::function<void(bool up)>;
+
+  struct options {
+    std::string name = "redis";              // in log lines
+    std::chrono::milliseconds timeout{1000}; // connect and PING deadline
+    std::chrono::milliseconds probe_interval{2000};
+  };
+
+  connection(boost::asio::io_context& io, endpoint where, options opts);
+  ~connection();
+
+  /// Starts connecting; `on_state` hears every up/down transition.
+  void start(state_handler on_state);
+
+  /// Sends `command`; `handler` always runs exactly once, with an
+  /// `unavailable` reply when the connection is down or lost.
+  void send(redis_command command, reply_handler handler);
+
+  /// Disconnects for good; pending handlers get `unavailable`.
+  void stop();
+
+private:
+  void connect();
+  void resolve_then_connect();
+  void connect_to(const std::string& ip);
+  void on_connected(bool ok);
+  void on_lost(const char* why);
+  void schedule_reconnect();
+  void probe();
+  void force_close(const char* why);
+  void set_up(bool up);
+
+  static void connect_callback(const redisAsyncContext* c, int status);
+  static void disconnect_callback(const redisAsyncContext* c, int status);
+  static void reply_callback(redisAsyncContext* c, void* reply, void* data);
+
+  using strand_type =
+      boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  strand_type strand_;
+  endpoint endpoint_;
+  options options_;
+  state_handler on_state_;
+  redisAsyncContext* context_ = nullptr;
+  std::shared_ptr<hiredis_asio_adapter> adapter_;
+  bool connected_ = false;
+  bool up_reported_ = false;
+  bool stopped_ = false;
+  bool logged_failure_ = false;
+  uint64_t generation_ = 0; // bumps on every new context
+  std::chrono::milliseconds backoff_{100};
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer probe_timer_;
+  boost::asio::steady_timer connect_timer_;
+  std::optional<std::chrono::steady_clock::time_point> ping_sent_;
+};
+
+} // namespace switchboard::redis
