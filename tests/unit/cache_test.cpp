@@ -28,10 +28,14 @@ struct scripted_bridge_state {
   std::map<std::string, std::string> data;
   std::vector<redis_command> commands;
   bool down = false;
+  std::string label; // see the note on the spawn functions
 };
 
-caf::behavior
-scripted_bridge(caf::stateful_actor<scripted_bridge_state>* self) {
+// Both stand-ins take a label only because CAF 0.17 binds a reference to a
+// null tuple when it spawns a function with no arguments (UBSan reports it).
+caf::behavior scripted_bridge(caf::stateful_actor<scripted_bridge_state>* self,
+                              std::string name) {
+  self->state.label = std::move(name);
   return {
       [=](redis_cmd_atom, redis_command& cmd) -> redis_reply {
         auto& st = self->state;
@@ -60,9 +64,12 @@ scripted_bridge(caf::stateful_actor<scripted_bridge_state>* self) {
 struct held_database_state {
   std::vector<caf::response_promise> held;
   int jobs = 0;
+  std::string label; // see the note on the spawn functions
 };
 
-caf::behavior held_database(caf::stateful_actor<held_database_state>* self) {
+caf::behavior held_database(caf::stateful_actor<held_database_state>* self,
+                            std::string name) {
+  self->state.label = std::move(name);
   return {
       [=](db_run_atom, db_job&) {
         ++self->state.jobs;
@@ -80,8 +87,8 @@ caf::behavior held_database(caf::stateful_actor<held_database_state>* self) {
 
 struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();
-  caf::actor bridge = sys.spawn(scripted_bridge);
-  caf::actor database = sys.spawn(held_database);
+  caf::actor bridge = sys.spawn(scripted_bridge, std::string{"bridge"});
+  caf::actor database = sys.spawn(held_database, std::string{"database"});
   caf::actor cache = spawn_cache(
       sys, stats,
       cache_config{bridge, database, "test:", std::chrono::milliseconds{100},
