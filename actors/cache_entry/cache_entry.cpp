@@ -1,7 +1,18 @@
-// cache_entry — see cache_entry.hpp. States: idle -> reading Redis ->
-// (on a miss) loading from the database -> answering -> idle. Readers that
-// arrive while a load is in flight join it and are told `coalesced`. A
-// Redis failure is never fatal: the entry falls through to the database.
+// cache_entry — see cache_entry.hpp. Phases:
+//
+//   idle -> lookup: one Lua round trip reads the value and the group version
+//           and, if a load is needed, tries to take the cluster-wide lease.
+//   lookup -> answered (fresh: hit; within the stale window: stale, then a
+//           background refresh), or -> waiting (another node holds the
+//           lease: wait for its "fill", bounded by lease_wait), or -> loading.
+//   loading -> the database job; on success store with the version read in
+//           lookup (refused if an invalidation bumped it meanwhile), publish
+//           "fill", answer miss/coalesced; on failure answer with the stale
+//           fallback if there is one (X-Cache: stale), else unavailable.
+//
+// Readers arriving in any phase join the waiters. A Redis failure is never
+// fatal: the entry loads from the database without a lease and skips the
+// store. Timers carry the attempt number so a late one is ignored.
 #include "actors/cache_entry/cache_entry.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -9,12 +20,15 @@
 #include "switchboard/instrumented.hpp"
 #include "switchboard/redis.hpp"
 
+#include "actors/cache/cache_keys.hpp"
+
 #include <boost/container_hash/hash.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <random>
 #include <vector>
 
 namespace switchboard {
@@ -42,122 +56,345 @@ std::string etag_of(const std::string& body) {
 
 namespace {
 
+enum class phase { idle, lookup, waiting, loading };
+
 struct cache_entry_state {
   static inline const char* name = "cache_entry";
   std::unique_ptr<kind_counter> counter;
   cache_entry_config config;
   caf::actor parent;
   std::vector<caf::response_promise> waiters;
-  cache_policy policy;
-  db_job load;
-  uint64_t answered = 0; // requests answered, reported to the parent
-  uint64_t received = 0;
-  bool busy = false;
+  cache_request request; // policy, group and loader of this round
+  std::optional<cached_value> fallback; // stale value to serve on failure
+  std::optional<cached_value> latest;   // last value seen, for the L1
+  std::string version;                  // group version read before the load
+  bool version_known = false;
+  bool leased = false;
+  bool waited = false;     // already waited for another node once
+  bool background = false; // a refresh nobody waits for
+  phase now = phase::idle;
+  uint64_t attempt = 0;
+  uint64_t answered = 0;
   bool stopping = false;
 };
 
 using cache_entry_actor = instrumented_actor<cache_entry_state>;
 
-void answer_all(cache_entry_actor* self, cache_status status,
-                std::shared_ptr<const std::string> body, cache_source source) {
+void lookup(cache_entry_actor* self, int mode);
+void load(cache_entry_actor* self);
+
+int64_t ms(std::chrono::seconds s) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
+}
+
+node_stats& stats_of(cache_entry_actor* self) {
+  return self->state.counter->stats();
+}
+
+/// Reports to the parent once nothing is in flight and nobody waits.
+void maybe_done(cache_entry_actor* self) {
   auto& st = self->state;
-  auto& stats = st.counter->stats().cache;
-  cache_result first{status, source, body, body ? etag_of(*body) : ""};
+  if (st.now != phase::idle || !st.waiters.empty())
+    return;
+  self->send(st.parent, entry_done_atom::value, st.config.key, st.answered,
+             optional_value{std::move(st.latest)});
+  st.latest.reset();
+  st.fallback.reset();
+  st.background = false;
+  if (st.stopping)
+    self->quit();
+}
+
+void answer_all(cache_entry_actor* self, const cached_value* value,
+                cache_source source) {
+  auto& st = self->state;
+  auto& cache = stats_of(self).cache;
+  cache_result first;
+  if (value == nullptr) {
+    first.status = cache_status::unavailable;
+  } else if (value->found) {
+    first.status = cache_status::found;
+    first.body = value->body;
+    first.etag = value->etag;
+  } else {
+    first.status = cache_status::not_found;
+  }
+  first.source = source;
   for (size_t i = 0; i < st.waiters.size(); ++i) {
     auto result = first;
-    if (i > 0) {
+    if (i > 0 && source != cache_source::stale) {
       result.source = cache_source::coalesced;
-      bump(stats.coalesced);
-    } else if (source == cache_source::hit) {
-      bump(stats.hits);
+      bump(cache.coalesced);
     } else {
-      bump(stats.misses);
+      switch (source) {
+      case cache_source::hit:
+        bump(cache.hits);
+        break;
+      case cache_source::stale:
+        bump(cache.stale);
+        break;
+      default:
+        bump(cache.misses);
+      }
     }
     st.waiters[i].deliver(std::move(result));
   }
   st.answered += st.waiters.size();
   st.waiters.clear();
-  st.busy = false;
-  st.load = db_job{};
-  self->send(st.parent, entry_done_atom::value, st.config.key, st.answered);
-  if (st.stopping)
-    self->quit();
 }
 
-void store(cache_entry_actor* self, std::string value,
-           std::chrono::seconds ttl) {
+std::chrono::milliseconds jittered(cache_entry_actor* self,
+                                   std::chrono::seconds ttl) {
+  // Spread expiries so keys loaded together do not expire together.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto base = ms(ttl);
+  auto spread = base * self->state.config.ttl_jitter_percent / 100;
+  if (spread <= 0)
+    return std::chrono::milliseconds{base};
+  std::uniform_int_distribution<int64_t> jitter{-spread, spread};
+  return std::chrono::milliseconds{std::max<int64_t>(1, base + jitter(rng))};
+}
+
+void publish_fill(cache_entry_actor* self) {
   auto& st = self->state;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+  self->send(st.config.redis_bridge, redis_cmd_atom::value,
+             redis_command{"PUBLISH",
+                           cache_keys::events_channel(st.config.prefix),
+                           "fill " + st.config.key});
+}
+
+void release_lease(cache_entry_actor* self) {
+  auto& st = self->state;
+  if (!st.leased)
+    return;
+  st.leased = false;
+  self->send(st.config.redis_bridge, redis_cmd_atom::value,
+             redis_command{"EVAL", cache_keys::release_script, "1",
+                           cache_keys::lease(st.config.prefix, st.config.key),
+                           st.config.lease_token});
+  publish_fill(self); // waiters elsewhere look again (and lease themselves)
+}
+
+void store(cache_entry_actor* self, const cached_value& value,
+           std::chrono::milliseconds px) {
+  auto& st = self->state;
+  if (!st.version_known) {
+    // Redis failed before the load: we cannot prove no invalidation raced
+    // with it, so we do not store it there.
+    release_lease(self);
+    return;
+  }
+  const auto& prefix = st.config.prefix;
+  auto ttl = std::to_string(px.count());
+  st.leased = false; // the store script releases it
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
-                redis_command{"SET", st.config.redis_key, std::move(value),
-                              "PX", std::to_string(ms)})
-      .then([](const redis_reply&) {
-        // A failed SET only costs a later miss; the bridge counted it.
-      });
+                redis_command{"EVAL", cache_keys::store_script, "4",
+                              cache_keys::value(prefix, st.config.key),
+                              cache_keys::version(prefix, st.request.group),
+                              cache_keys::members(prefix, st.request.group),
+                              cache_keys::lease(prefix, st.config.key),
+                              st.version, value.encode(), ttl,
+                              st.config.lease_token,
+                              cache_keys::bookkeeping_ttl_ms})
+      .then(
+          [=](redis_reply& reply) {
+            if (reply.type == redis_reply::kind::integer && reply.integer == 0)
+              spdlog::debug("cache_entry: {} was invalidated while loading; "
+                            "not stored",
+                            self->state.config.key);
+          },
+          [](caf::error&) {
+            // A lost store only costs a later miss; an unhandled error would
+            // end the actor.
+          });
+  // Behind the store on the same Redis connection, so it is published after
+  // the value exists, and without waiting: the entry may retire meanwhile.
+  publish_fill(self);
 }
 
-void load_from_database(cache_entry_actor* self) {
+void finish_load(cache_entry_actor* self, db_result& result, int64_t load_ms) {
   auto& st = self->state;
-  bump(st.counter->stats().cache.db_fetches);
+  auto now = wall_clock_ms();
+  if (result.status == db_status::ok || result.status == db_status::not_found) {
+    cached_value value;
+    value.found = result.status == db_status::ok;
+    value.load_ms = load_ms;
+    std::chrono::milliseconds px;
+    if (value.found) {
+      value.body = std::make_shared<const std::string>(
+          boost::json::serialize(result.value));
+      value.etag = etag_of(*value.body);
+      auto fresh = jittered(self, st.request.policy.ttl);
+      value.fresh_until_ms = now + fresh.count();
+      // Redis keeps it through the stale and grace windows as well.
+      px = fresh + std::chrono::milliseconds{ms(std::max(
+                       st.request.policy.stale, st.request.policy.grace))};
+    } else {
+      px = std::chrono::milliseconds{ms(st.request.policy.negative_ttl)};
+      value.fresh_until_ms = now + px.count();
+    }
+    store(self, value, px);
+    st.now = phase::idle;
+    answer_all(self, &value, cache_source::miss);
+    st.latest = std::move(value);
+  } else {
+    release_lease(self);
+    st.now = phase::idle;
+    if (st.fallback) {
+      answer_all(self, &*st.fallback, cache_source::stale);
+    } else {
+      answer_all(self, nullptr, cache_source::miss);
+    }
+  }
+  maybe_done(self);
+}
+
+void load(cache_entry_actor* self) {
+  auto& st = self->state;
+  st.now = phase::loading;
+  auto attempt = ++st.attempt;
+  bump(stats_of(self).cache.db_fetches);
+  if (st.fallback && !st.waiters.empty())
+    self->delayed_send(self, st.config.soft_timeout, soft_timeout_atom::value,
+                       attempt);
+  auto started = std::chrono::steady_clock::now();
   self->request(st.config.db_pool, st.config.db_timeout, db_run_atom::value,
-                st.load)
+                st.request.load)
       .then(
           [=](db_result& result) {
-            auto& st = self->state;
-            switch (result.status) {
-            case db_status::ok: {
-              auto body = std::make_shared<const std::string>(
-                  boost::json::serialize(result.value));
-              store(self, *body, st.policy.ttl);
-              answer_all(self, cache_status::found, std::move(body),
-                         cache_source::miss);
-              return;
-            }
-            case db_status::not_found:
-              store(self, std::string{negative_marker}, st.policy.negative_ttl);
-              answer_all(self, cache_status::not_found, nullptr,
-                         cache_source::miss);
-              return;
-            default:
-              answer_all(self, cache_status::unavailable, nullptr,
-                         cache_source::miss);
-            }
+            auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+            finish_load(self, result, took);
           },
           [=](caf::error& err) {
             spdlog::warn("cache_entry: loading {} failed: {}",
                          self->state.config.key, self->system().render(err));
-            answer_all(self, cache_status::unavailable, nullptr,
-                       cache_source::miss);
+            db_result failed{db_status::unavailable, {}, "timeout"};
+            finish_load(self, failed, 0);
           });
 }
 
-void read_from_redis(cache_entry_actor* self) {
+/// After a lookup of mode 1 (a reader needs an answer).
+void on_lookup_for_readers(cache_entry_actor* self,
+                           std::optional<cached_value> value) {
   auto& st = self->state;
-  self->request(st.config.redis_bridge, st.config.redis_timeout,
-                redis_cmd_atom::value,
-                redis_command{"GET", st.config.redis_key})
+  auto now = wall_clock_ms();
+  auto fresh = value ? value->at(now, st.request.policy)
+                     : cached_value::freshness::expired;
+  switch (fresh) {
+  case cached_value::freshness::fresh:
+    st.now = phase::idle;
+    answer_all(self, &*value, cache_source::hit);
+    st.latest = value;
+    if (refresh_early(*value, now)) {
+      st.background = true;
+      lookup(self, 2);
+      return;
+    }
+    release_lease(self);
+    maybe_done(self);
+    return;
+  case cached_value::freshness::stale_revalidate:
+    st.now = phase::idle;
+    answer_all(self, &*value, cache_source::stale);
+    st.latest = value;
+    st.background = true;
+    lookup(self, 2);
+    return;
+  case cached_value::freshness::grace:
+    st.fallback = value;
+    break;
+  case cached_value::freshness::expired:
+    break;
+  }
+  // A load is needed.
+  if (st.leased || !st.version_known || st.waited) {
+    load(self);
+    return;
+  }
+  // Another node is loading it: wait for its "fill", but not for ever.
+  st.now = phase::waiting;
+  st.waited = true;
+  self->delayed_send(self, st.config.lease_wait, lease_wait_atom::value,
+                     ++st.attempt);
+}
+
+/// After a lookup of mode 2 (a background refresh).
+void on_lookup_for_refresh(cache_entry_actor* self,
+                           std::optional<cached_value> value) {
+  auto& st = self->state;
+  if (st.leased) {
+    if (value)
+      st.fallback = value;
+    load(self);
+    return;
+  }
+  // Someone else refreshes it. Readers who joined meanwhile still need an
+  // answer: treat them as a fresh lookup would.
+  st.now = phase::idle;
+  st.background = false;
+  if (!st.waiters.empty()) {
+    on_lookup_for_readers(self, std::move(value));
+    return;
+  }
+  maybe_done(self);
+}
+
+void lookup(cache_entry_actor* self, int mode) {
+  auto& st = self->state;
+  st.now = phase::lookup;
+  const auto& prefix = st.config.prefix;
+  self->request(
+          st.config.redis_bridge, st.config.redis_timeout,
+          redis_cmd_atom::value,
+          redis_command{"EVAL", cache_keys::get_or_lease_script, "3",
+                        cache_keys::value(prefix, st.config.key),
+                        cache_keys::version(prefix, st.request.group),
+                        cache_keys::lease(prefix, st.config.key),
+                        st.config.lease_token,
+                        std::to_string(st.config.db_timeout.count() +
+                                       st.config.redis_timeout.count() + 1000),
+                        std::to_string(mode), std::to_string(wall_clock_ms()),
+                        std::to_string(ms(st.request.policy.stale))})
       .then(
           [=](redis_reply& reply) {
-            if (reply.type == redis_reply::kind::string) {
-              if (reply.str == negative_marker) {
-                answer_all(self, cache_status::not_found, nullptr,
-                           cache_source::hit);
-                return;
-              }
-              answer_all(
-                  self, cache_status::found,
-                  std::make_shared<const std::string>(std::move(reply.str)),
-                  cache_source::hit);
-              return;
+            auto& st = self->state;
+            std::optional<cached_value> value;
+            if (reply.type == redis_reply::kind::array &&
+                reply.elements.size() == 3) {
+              auto& v = reply.elements[0];
+              if (v.type == redis_reply::kind::string)
+                value = cached_value::decode(v.str);
+              st.version = reply.elements[1].str;
+              st.version_known = true;
+              st.leased = st.leased || reply.elements[2].integer == 1;
+            } else {
+              bump(stats_of(self).cache.redis_errors);
+              st.version_known = false;
             }
-            // nil is a miss; an error or an outage falls through to the source.
-            load_from_database(self);
+            if (mode == 2)
+              on_lookup_for_refresh(self, std::move(value));
+            else
+              on_lookup_for_readers(self, std::move(value));
           },
           [=](caf::error&) {
-            bump(self->state.counter->stats().cache.redis_errors);
-            load_from_database(self);
+            auto& st = self->state;
+            bump(stats_of(self).cache.redis_errors);
+            st.version_known = false;
+            if (mode == 2)
+              on_lookup_for_refresh(self, std::nullopt);
+            else
+              on_lookup_for_readers(self, std::nullopt);
           });
+}
+
+void begin_round(cache_entry_actor* self, cache_request& request) {
+  auto& st = self->state;
+  st.request = std::move(request);
+  st.waited = false;
+  st.version_known = false;
 }
 
 caf::behavior cache_entry_impl(cache_entry_actor* self,
@@ -169,23 +406,55 @@ caf::behavior cache_entry_impl(cache_entry_actor* self,
   st.config = std::move(config);
   st.parent = std::move(parent);
   return {
-      [=](cache_get_atom, cache_request& request) {
+      [=](cache_get_atom, cache_request& request, optional_value& fallback) {
         auto& st = self->state;
         auto promise = self->make_response_promise();
         st.waiters.push_back(promise);
-        if (!st.busy) {
-          st.busy = true;
-          st.policy = request.policy;
-          st.load = std::move(request.load);
-          read_from_redis(self);
+        if (fallback.value && !st.fallback)
+          st.fallback = std::move(fallback.value);
+        if (st.now == phase::idle) {
+          begin_round(self, request);
+          lookup(self, 1);
         }
         return promise;
       },
+      [=](cache_refresh_atom, cache_request& request) {
+        auto& st = self->state;
+        ++st.answered; // nobody waits for a refresh: it counts as answered
+        if (st.now != phase::idle) {
+          maybe_done(self);
+          return;
+        }
+        begin_round(self, request);
+        st.background = true;
+        lookup(self, 2);
+      },
+      [=](cache_fill_atom) {
+        auto& st = self->state;
+        if (st.now == phase::waiting)
+          lookup(self, 1);
+      },
+      [=](lease_wait_atom, uint64_t attempt) {
+        auto& st = self->state;
+        if (st.now == phase::waiting && attempt == st.attempt)
+          lookup(self, 1); // after this, a needed load happens here
+      },
+      [=](soft_timeout_atom, uint64_t attempt) {
+        auto& st = self->state;
+        // The database is slow and we have a stale value: answer with it now
+        // and let the load finish in the background.
+        if (st.now == phase::loading && attempt == st.attempt && st.fallback &&
+            !st.waiters.empty())
+          answer_all(self, &*st.fallback, cache_source::stale);
+      },
+      // Answers to fire-and-forget commands (PUBLISH, lease release).
+      [=](const redis_reply&) {},
       [=](entry_stop_atom) {
-        if (self->state.busy)
-          self->state.stopping = true;
-        else
+        auto& st = self->state;
+        if (st.now == phase::idle && st.waiters.empty())
           self->quit();
+        else
+          st.stopping = true;
       },
   };
 }

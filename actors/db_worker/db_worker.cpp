@@ -13,6 +13,8 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 namespace switchboard {
 
 namespace {
@@ -58,7 +60,10 @@ db_result run_job(db_worker_state& st, db_job& job) {
   if (!ensure_connected(st))
     return {db_status::unavailable, {}, "database unavailable"};
   try {
-    return job.run(*st.connection);
+    auto result = job.run(*st.connection);
+    if (st.config.fault_delay.count() > 0) // test-only fault injection
+      std::this_thread::sleep_for(st.config.fault_delay);
+    return result;
   } catch (const pqxx::broken_connection& e) {
     spdlog::error("db_worker: connection lost during {}: {}", job.name,
                   e.what());

@@ -17,6 +17,7 @@ namespace switchboard {
 struct db_worker_config {
   std::string database_url;
   std::chrono::milliseconds statement_timeout{3000};
+  std::chrono::milliseconds fault_delay{0}; // test-only: slow every job down
 };
 
 /// Spawns a worker that reports `(db_idle_atom)` to `pool` after every job.

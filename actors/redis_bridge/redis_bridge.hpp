@@ -1,8 +1,9 @@
 // redis_bridge — the node's one door to Redis. Owns the command connection
-// (and, with live updates, the Pub/Sub connection), turns requests from
-// actors into Redis commands and replies back into responses. It keeps a
-// bounded table of commands in flight; it never blocks and never parses
-// application data.
+// and the Pub/Sub subscriber connection; turns requests from actors into
+// Redis commands and replies back into responses, and Pub/Sub messages into
+// messages to the actors subscribed to their channel. It keeps a bounded
+// table of commands in flight, probes its subscription end to end, and never
+// blocks or parses application data.
 #pragma once
 
 #include "switchboard/node_stats.hpp"
@@ -12,19 +13,33 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <chrono>
 #include <memory>
+#include <string>
 
 namespace switchboard {
 
 struct redis_bridge_config {
   std::size_t max_pending = 10'000;
+  /// Channel the bridge PUBLISHes probes to and expects back on its
+  /// subscriber connection (a node-private channel).
+  std::string probe_channel;
+  std::chrono::milliseconds probe_interval{1000};
+  std::chrono::milliseconds probe_timeout{3000};
 };
 
-/// Accepts `(redis_cmd_atom, redis_command) -> redis_reply`. Starts
-/// `commands` and stops it when the bridge exits.
+/// Accepts:
+/// - `(redis_cmd_atom, redis_command) -> redis_reply`
+/// - `(redis_sub_atom, channel)` / `(redis_unsub_atom, channel)`: the sender
+///   (un)subscribes; it then receives `(redis_msg_atom, channel, payload)`
+///   for every message, `(redis_resub_atom)` whenever the subscription is
+///   (re)established (messages may have been missed before it),
+///   `(redis_lost_atom)` when it is lost, and `(redis_up_atom)` /
+///   `(redis_down_atom)` when the command connection comes and goes.
 caf::actor spawn_redis_bridge(caf::actor_system& system,
                               std::shared_ptr<node_stats> stats,
                               std::shared_ptr<redis::connection> commands,
+                              std::shared_ptr<redis::connection> subscriber,
                               redis_bridge_config config);
 
 } // namespace switchboard

@@ -8,6 +8,12 @@ namespace switchboard {
 
 // cache protocol
 using cache_get_atom = caf::atom_constant<caf::atom("cache_get")>;
+using cache_inval_atom = caf::atom_constant<caf::atom("cache_inv")>;
+using cache_fill_atom = caf::atom_constant<caf::atom("cache_fill")>;
+using cache_refresh_atom = caf::atom_constant<caf::atom("cache_rfsh")>;
+using lease_wait_atom = caf::atom_constant<caf::atom("lease_wait")>;
+using soft_timeout_atom = caf::atom_constant<caf::atom("soft_tmo")>;
+using ack_timeout_atom = caf::atom_constant<caf::atom("ack_tmo")>;
 using entry_done_atom = caf::atom_constant<caf::atom("entry_done")>;
 using entry_stop_atom = caf::atom_constant<caf::atom("entry_stop")>;
 
@@ -21,6 +27,13 @@ using redis_cmd_atom = caf::atom_constant<caf::atom("redis_cmd")>;
 using redis_rep_atom = caf::atom_constant<caf::atom("redis_rep")>;
 using redis_up_atom = caf::atom_constant<caf::atom("redis_up")>;
 using redis_down_atom = caf::atom_constant<caf::atom("redis_down")>;
+using redis_sub_atom = caf::atom_constant<caf::atom("redis_sub")>;
+using redis_unsub_atom = caf::atom_constant<caf::atom("redis_uns")>;
+using redis_msg_atom = caf::atom_constant<caf::atom("redis_msg")>;
+// "your subscriptions are (re)established; messages may have been missed"
+using redis_resub_atom = caf::atom_constant<caf::atom("redis_resb")>;
+using redis_lost_atom = caf::atom_constant<caf::atom("redis_lost")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 // connection protocol
 using conn_closed_atom = caf::atom_constant<caf::atom("conn_close")>;

@@ -40,8 +40,25 @@ struct node_config {
   bool migrate_on_start = true;
 
   // cache
-  uint32_t cache_ttl_s = 300;
+  uint32_t cache_ttl_s = 300;           // books, chapters, users (default)
+  uint32_t cache_list_ttl_s = 60;       // book list pages, chapter lists
+  uint32_t cache_packages_ttl_s = 3600; // coin packages
   uint32_t cache_negative_ttl_s = 10;
+  uint32_t cache_stale_s = 60;   // stale-while-revalidate window
+  uint32_t cache_grace_s = 3600; // fail-safe: stale served if the DB fails
+  uint32_t cache_ttl_jitter_percent = 10;
+  std::size_t cache_l1_max_entries = 100'000;
+  std::size_t cache_l1_max_bytes = 64u << 20;
+  uint32_t cache_lease_wait_ms = 3'000;
+  uint32_t cache_soft_timeout_ms = 500;
+  uint32_t cache_ack_timeout_ms = 500;
+  uint32_t cache_outage_ttl_ms = 2'000; // L1 freshness while Redis is down
+
+  // sessions
+  uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
+
+  // test-only fault injection (0: off)
+  uint32_t fault_db_delay_ms = 0;
 
   // security and operations
   std::string api_key;

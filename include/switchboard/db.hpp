@@ -21,6 +21,7 @@ namespace switchboard {
 enum class db_status {
   ok,
   not_found,
+  unauthorized,
   conflict,
   forbidden,
   insufficient_funds,

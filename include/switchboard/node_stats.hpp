@@ -53,6 +53,7 @@ struct node_stats {
   pubsub_stats pubsub;
   connection_stats connections;
   std::atomic<bool> redis_up{false};
+  std::atomic<bool> pubsub_up{false};
   std::atomic<bool> db_up{false};
 
   actor_kind_stats& of(actor_kind kind) {

@@ -1,20 +1,164 @@
-// books_handlers — the book endpoints of the contract's "Cached reads".
-// Validates input, then hands off to cached_read (reads) or a db_job (writes).
+// books_handlers — the book endpoints of the contract's "Cached reads":
+// reads go through cached_read, writes through writes (which invalidate
+// the book, the list pages and, for chapters, the chapter list).
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/json_body.hpp"
+#include "src/http/sessions.hpp"
+#include "src/http/writes.hpp"
 #include "src/store/books.hpp"
+#include "src/store/chapters.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
 
 namespace switchboard::http {
 
+namespace {
+
+constexpr int64_t default_page = 20;
+constexpr int64_t max_page = 100;
+
+bool id_param(route_call& call, size_t index, int64_t& id) {
+  if (parse_id(call.params[index], id))
+    return true;
+  call.respond(bad_request("id: must be a positive 64-bit integer"));
+  return false;
+}
+
+std::string book_group(int64_t id) {
+  return "book:" + std::to_string(id);
+}
+
+std::string chapters_group(int64_t book_id) {
+  return "chapters:book:" + std::to_string(book_id);
+}
+
+const char* books_list_group = "books:list";
+
+/// Reads {title, description, published} for create (`creating`) or patch.
+std::optional<store::book_fields> book_fields_of(route_call& call,
+                                                 bool creating) {
+  auto body = parse_json_object(call.request);
+  if (!body.error.empty()) {
+    call.respond(bad_request(body.error));
+    return std::nullopt;
+  }
+  field_reader in{body.object};
+  store::book_fields fields;
+  fields.title = in.string("title", 1, 200, creating);
+  fields.description = in.string("description", 0, 5000, false);
+  fields.published = in.boolean("published", false);
+  if (!in.ok()) {
+    call.respond(bad_request(in.error()));
+    return std::nullopt;
+  }
+  return fields;
+}
+
+} // namespace
+
 void get_book(route_call& call) {
   int64_t id = 0;
-  if (!parse_id(call.params[0], id)) {
-    call.respond(bad_request("id: must be a positive 64-bit integer"));
+  if (!id_param(call, 0, id))
+    return;
+  serve_cached(call, book_group(id), book_group(id), freshness_class::item,
+               store::load_book(id), "book");
+}
+
+void list_books(route_call& call) {
+  int64_t limit = default_page;
+  int64_t after = 0;
+  if (auto* text = call.query_param("limit")) {
+    auto [end, ec] =
+        std::from_chars(text->data(), text->data() + text->size(), limit);
+    if (ec != std::errc{} || end != text->data() + text->size() || limit < 1 ||
+        limit > max_page) {
+      call.respond(bad_request("limit: must be an integer from 1 to 100"));
+      return;
+    }
+  }
+  if (auto* text = call.query_param("after")) {
+    if (!parse_id(*text, after)) {
+      call.respond(bad_request("after: must be a positive 64-bit integer"));
+      return;
+    }
+  }
+  serve_cached(
+      call, "books:list:" + std::to_string(after) + ":" + std::to_string(limit),
+      books_list_group, freshness_class::list,
+      store::load_books_page(after, limit), "page");
+}
+
+void create_book(route_call& call) {
+  auto fields = book_fields_of(call, true);
+  if (!fields)
+    return;
+  auto copy = call; // the handler returns before the token is checked
+  with_user(call, [copy, fields = *fields](int64_t user_id) mutable {
+    run_write(
+        copy, store::create_book(user_id, fields), 201,
+        [](const boost::json::value& book) {
+          auto id = book.at("id").as_int64();
+          return std::vector<std::string>{book_group(id), books_list_group};
+        });
+  });
+}
+
+void patch_book(route_call& call) {
+  int64_t id = 0;
+  if (!id_param(call, 0, id))
+    return;
+  auto fields = book_fields_of(call, false);
+  if (!fields)
+    return;
+  auto copy = call;
+  with_user(call, [copy, id, fields = *fields](int64_t user_id) mutable {
+    run_write(
+        copy, store::update_book(id, user_id, fields), 200,
+        [id](const boost::json::value&) {
+          return std::vector<std::string>{book_group(id), books_list_group};
+        });
+  });
+}
+
+void get_book_chapters(route_call& call) {
+  int64_t id = 0;
+  if (!id_param(call, 0, id))
+    return;
+  serve_cached(call, chapters_group(id), chapters_group(id),
+               freshness_class::list, store::load_chapter_list(id), "book");
+}
+
+void create_chapter(route_call& call) {
+  int64_t book_id = 0;
+  if (!id_param(call, 0, book_id))
+    return;
+  auto body = parse_json_object(call.request);
+  if (!body.error.empty()) {
+    call.respond(bad_request(body.error));
     return;
   }
-  serve_cached(call, "book:" + std::to_string(id), store::load_book(id),
-               "book");
+  field_reader in{body.object};
+  auto title = in.string("title", 1, 200, true);
+  auto text = in.string("body", 1, 200'000, true);
+  if (!in.ok()) {
+    call.respond(bad_request(in.error()));
+    return;
+  }
+  auto copy = call;
+  with_user(call, [copy, book_id, title = *title,
+                   text = *text](int64_t user_id) mutable {
+    run_write(copy, store::create_chapter(book_id, user_id, title, text), 201,
+              [book_id](const boost::json::value& chapter) {
+                return std::vector<std::string>{
+                    book_group(book_id), books_list_group,
+                    chapters_group(book_id),
+                    "chapter:" + std::to_string(chapter.at("id").as_int64())};
+              });
+  });
 }
 
 } // namespace switchboard::http

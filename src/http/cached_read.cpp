@@ -39,11 +39,16 @@ bool etag_matches(std::string_view if_none_match, const std::string& etag) {
 
 } // namespace
 
-void serve_cached(route_call& call, std::string key, db_job load,
-                  std::string_view what) {
+void serve_cached(route_call& call, std::string key, std::string group,
+                  freshness_class kind, db_job load, std::string_view what) {
   const auto& cfg = *call.node->config;
-  cache_policy policy{std::chrono::seconds{cfg.cache_ttl_s},
-                      std::chrono::seconds{cfg.cache_negative_ttl_s}};
+  auto ttl = kind == freshness_class::item   ? cfg.cache_ttl_s
+             : kind == freshness_class::list ? cfg.cache_list_ttl_s
+                                             : cfg.cache_packages_ttl_s;
+  cache_policy policy{std::chrono::seconds{ttl},
+                      std::chrono::seconds{cfg.cache_negative_ttl_s},
+                      std::chrono::seconds{cfg.cache_stale_s},
+                      std::chrono::seconds{cfg.cache_grace_s}};
   // Long enough for a Redis round trip and a database load behind a queue.
   auto deadline =
       std::chrono::milliseconds{cfg.redis_timeout_ms + cfg.db_timeout_ms + 500};
@@ -52,7 +57,8 @@ void serve_cached(route_call& call, std::string key, db_job load,
   std::string resource{what};
   call.self
       ->request(call.node->cache, deadline, cache_get_atom::value,
-                cache_request{std::move(key), policy, std::move(load)})
+                cache_request{std::move(key), std::move(group), policy,
+                              std::move(load)})
       .then(
           [respond, if_none_match, resource](cache_result& result) {
             http_response response;

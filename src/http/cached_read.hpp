@@ -9,8 +9,12 @@
 
 namespace switchboard::http {
 
-/// Serves `key` through the cache; `what` names the resource in 404s.
-void serve_cached(route_call& call, std::string key, db_job load,
-                  std::string_view what);
+/// Which TTL from the configuration applies.
+enum class freshness_class { item, list, packages };
+
+/// Serves `key` (invalidated with `group`) through the cache; `what` names
+/// the resource in 404s.
+void serve_cached(route_call& call, std::string key, std::string group,
+                  freshness_class kind, db_job load, std::string_view what);
 
 } // namespace switchboard::http

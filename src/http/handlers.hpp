@@ -8,6 +8,23 @@ namespace switchboard::http {
 
 // books_handlers.cpp
 void get_book(route_call& call);
+void list_books(route_call& call);
+void create_book(route_call& call);
+void patch_book(route_call& call);
+void get_book_chapters(route_call& call);
+void create_chapter(route_call& call);
+
+// chapters_handlers.cpp
+void get_chapter(route_call& call);
+void patch_chapter(route_call& call);
+
+// users_handlers.cpp
+void register_account(route_call& call);
+void login(route_call& call);
+void logout(route_call& call);
+void get_user(route_call& call);
+void patch_me(route_call& call);
+void get_coin_packages(route_call& call);
 
 // ops_handlers.cpp
 void get_healthz(route_call& call);

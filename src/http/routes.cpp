@@ -7,7 +7,23 @@ namespace switchboard::http {
 const router& node_routes() {
   static const router table = [] {
     router r;
+    // identity
+    r.add("POST", "/api/auth/register", register_account);
+    r.add("POST", "/api/auth/login", login);
+    r.add("POST", "/api/auth/logout", logout);
+    // cached reads and their writes
+    r.add("GET", "/api/books", list_books);
+    r.add("POST", "/api/books", create_book);
     r.add("GET", "/api/books/:id", get_book);
+    r.add("PATCH", "/api/books/:id", patch_book);
+    r.add("GET", "/api/books/:id/chapters", get_book_chapters);
+    r.add("POST", "/api/books/:id/chapters", create_chapter);
+    r.add("GET", "/api/chapters/:id", get_chapter);
+    r.add("PATCH", "/api/chapters/:id", patch_chapter);
+    r.add("GET", "/api/users/:id", get_user);
+    r.add("PATCH", "/api/users/me", patch_me);
+    r.add("GET", "/api/coin-packages", get_coin_packages);
+    // operations
     r.add("GET", "/healthz", get_healthz);
     r.add("GET", "/readyz", get_readyz);
     r.add("GET", "/stats", get_stats);

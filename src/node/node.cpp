@@ -101,25 +101,36 @@ int run_node(const node_config& config) {
   auto shared_config = std::make_shared<const node_config>(config);
   auto stats = std::make_shared<node_stats>();
 
+  using ms = std::chrono::milliseconds;
   auto redis_commands = std::make_shared<redis::connection>(
       io, *redis_endpoint,
-      redis::connection::options{
-          "redis(commands)", std::chrono::milliseconds{config.redis_timeout_ms},
-          std::chrono::milliseconds{2000}});
-  auto bridge =
-      spawn_redis_bridge(system, stats, redis_commands,
-                         redis_bridge_config{config.redis_max_pending});
+      redis::connection::options{"redis(commands)", ms{config.redis_timeout_ms},
+                                 ms{2000}, false});
+  auto redis_subscriber = std::make_shared<redis::connection>(
+      io, *redis_endpoint,
+      redis::connection::options{"redis(pubsub)", ms{config.redis_timeout_ms},
+                                 ms{2000}, true});
+  auto bridge = spawn_redis_bridge(
+      system, stats, redis_commands, redis_subscriber,
+      redis_bridge_config{
+          config.redis_max_pending,
+          config.redis_key_prefix + "n:" + config.node_id + ":probe", ms{1000},
+          ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)}});
   auto pool = spawn_db_pool(
       system, stats,
-      db_pool_config{
-          db_worker_config{with_connect_timeout(config.database_url),
-                           std::chrono::milliseconds{config.db_timeout_ms}},
-          config.db_pool_size, config.db_queue_limit});
+      db_pool_config{db_worker_config{with_connect_timeout(config.database_url),
+                                      ms{config.db_timeout_ms},
+                                      ms{config.fault_db_delay_ms}},
+                     config.db_pool_size, config.db_queue_limit});
   auto cache = spawn_cache(
       system, stats,
-      cache_config{bridge, pool, config.redis_key_prefix,
-                   std::chrono::milliseconds{config.redis_timeout_ms},
-                   std::chrono::milliseconds{config.db_timeout_ms}});
+      cache_config{
+          bridge, pool, config.node_id, config.redis_key_prefix,
+          ms{config.redis_timeout_ms}, ms{config.db_timeout_ms},
+          ms{config.cache_lease_wait_ms}, ms{config.cache_soft_timeout_ms},
+          ms{config.cache_ack_timeout_ms}, ms{config.cache_outage_ttl_ms},
+          10'000, config.cache_l1_max_entries, config.cache_l1_max_bytes,
+          config.cache_ttl_jitter_percent});
 
   auto context = std::make_shared<node_context>();
   context->config = shared_config;
@@ -149,6 +160,7 @@ int run_node(const node_config& config) {
     caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
     redis_commands->stop();
+    redis_subscriber->stop();
     io.run_for(std::chrono::milliseconds{200});
     return 3;
   }
@@ -195,6 +207,7 @@ int run_node(const node_config& config) {
   // Close Redis on its strand and wait for it, so hiredis frees its context.
   std::promise<void> redis_closed;
   redis_commands->stop();
+  redis_subscriber->stop();
   asio::post(io, [&redis_closed] { redis_closed.set_value(); });
   redis_closed.get_future().wait_for(std::chrono::seconds{2});
 

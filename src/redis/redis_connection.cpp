@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstring>
 
 namespace switchboard::redis {
 
@@ -125,26 +126,30 @@ void connection::stop() {
 void connection::send(redis_command command, reply_handler handler) {
   asio::post(strand_, [self = shared_from_this(), command = std::move(command),
                        handler = std::move(handler)]() mutable {
-    if (!self->connected_ || self->context_ == nullptr) {
-      handler(redis_reply::unavailable_reply("redis not connected"));
-      return;
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(command.size());
-    lengths.reserve(command.size());
-    for (auto& word : command) {
-      argv.push_back(word.data());
-      lengths.push_back(word.size());
-    }
-    auto* data = new reply_handler(std::move(handler));
-    if (redisAsyncCommandArgv(self->context_, &connection::reply_callback, data,
-                              static_cast<int>(argv.size()), argv.data(),
-                              lengths.data()) != REDIS_OK) {
-      std::unique_ptr<reply_handler> owned{data};
-      (*owned)(redis_reply::unavailable_reply("redis command rejected"));
-    }
+    self->send_now(command, std::move(handler));
   });
+}
+
+void connection::send_now(const redis_command& command, reply_handler handler) {
+  if (!connected_ || context_ == nullptr) {
+    handler(redis_reply::unavailable_reply("redis not connected"));
+    return;
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(command.size());
+  lengths.reserve(command.size());
+  for (auto& word : command) {
+    argv.push_back(word.data());
+    lengths.push_back(word.size());
+  }
+  auto* data = new reply_handler(std::move(handler));
+  if (redisAsyncCommandArgv(context_, &connection::reply_callback, data,
+                            static_cast<int>(argv.size()), argv.data(),
+                            lengths.data()) != REDIS_OK) {
+    std::unique_ptr<reply_handler> owned{data};
+    (*owned)(redis_reply::unavailable_reply("redis command rejected"));
+  }
 }
 
 void connection::connect() {
@@ -231,13 +236,14 @@ void connection::on_connected(bool) {
   connect_timer_.cancel();
   connected_ = true;
   backoff_ = std::chrono::milliseconds{100};
+  // Sent directly (not posted) so they precede anything else on the wire.
   if (!endpoint_.password.empty())
-    send({"AUTH", endpoint_.password}, [](redis_reply r) {
+    send_now({"AUTH", endpoint_.password}, [](redis_reply r) {
       if (!r.ok())
         spdlog::error("redis: AUTH failed: {}", r.str);
     });
   if (endpoint_.database != 0)
-    send({"SELECT", std::to_string(endpoint_.database)}, [](redis_reply r) {
+    send_now({"SELECT", std::to_string(endpoint_.database)}, [](redis_reply r) {
       if (!r.ok())
         spdlog::error("redis: SELECT failed: {}", r.str);
     });
@@ -245,8 +251,85 @@ void connection::on_connected(bool) {
                endpoint_.port);
   logged_failure_ = false;
   ping_sent_.reset();
-  set_up(true);
-  probe();
+  if (!options_.subscriber) {
+    set_up(true);
+    probe();
+    return;
+  }
+  // Messages published before Redis confirms a subscription are lost to us:
+  // report "up" (which owners take as "you may have missed messages") only
+  // after every confirmation has arrived.
+  awaiting_confirmations_ = channels_.size();
+  if (awaiting_confirmations_ == 0)
+    set_up(true);
+  else
+    send_subscription("SUBSCRIBE", {channels_.begin(), channels_.end()});
+}
+
+void connection::on_message(message_handler handler) {
+  on_message_ = std::move(handler);
+}
+
+void connection::subscribe(std::string channel) {
+  asio::post(strand_, [self = shared_from_this(),
+                       channel = std::move(channel)]() mutable {
+    if (!self->channels_.insert(channel).second)
+      return;
+    if (self->connected_ && self->context_ != nullptr)
+      self->send_subscription("SUBSCRIBE", {channel});
+  });
+}
+
+void connection::unsubscribe(std::string channel) {
+  asio::post(strand_, [self = shared_from_this(),
+                       channel = std::move(channel)]() mutable {
+    if (self->channels_.erase(channel) == 0)
+      return;
+    if (self->connected_ && self->context_ != nullptr)
+      self->send_subscription("UNSUBSCRIBE", {channel});
+  });
+}
+
+void connection::reconnect(std::string why) {
+  asio::post(strand_, [self = shared_from_this(), why = std::move(why)] {
+    if (!self->stopped_ && self->context_ != nullptr)
+      self->force_close(why.c_str());
+  });
+}
+
+void connection::send_subscription(const char* verb,
+                                   const std::vector<std::string>& channels) {
+  std::vector<const char*> argv{verb};
+  std::vector<size_t> lengths{std::strlen(verb)};
+  for (auto& ch : channels) {
+    argv.push_back(ch.data());
+    lengths.push_back(ch.size());
+  }
+  // hiredis keeps this callback per channel and calls it for every message.
+  redisAsyncCommandArgv(context_, &connection::subscription_callback, nullptr,
+                        static_cast<int>(argv.size()), argv.data(),
+                        lengths.data());
+}
+
+void connection::subscription_callback(redisAsyncContext* c, void* reply,
+                                       void*) {
+  if (reply == nullptr || c->data == nullptr)
+    return; // the context is going away
+  auto* self = static_cast<connection*>(c->data);
+  auto* r = static_cast<redisReply*>(reply);
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+      r->element[0]->type != REDIS_REPLY_STRING)
+    return;
+  std::string_view kind{r->element[0]->str, r->element[0]->len};
+  if (kind == "message" && r->element[1]->type == REDIS_REPLY_STRING &&
+      r->element[2]->type == REDIS_REPLY_STRING) {
+    if (self->on_message_)
+      self->on_message_(std::string{r->element[1]->str, r->element[1]->len},
+                        std::string{r->element[2]->str, r->element[2]->len});
+  } else if (kind == "subscribe" && self->awaiting_confirmations_ > 0) {
+    if (--self->awaiting_confirmations_ == 0)
+      self->set_up(true);
+  }
 }
 
 void connection::disconnect_callback(const redisAsyncContext* c, int status) {

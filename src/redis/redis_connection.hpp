@@ -1,8 +1,11 @@
 // redis_connection — one non-blocking Redis connection confined to an Asio
-// strand: connects, authenticates, selects the database, probes itself with
-// PING, and reconnects with backoff after any loss. Public members are
-// thread-safe (they post to the strand); reply handlers run on the strand and
-// must not block. It knows nothing of actors.
+// strand: connects, authenticates, selects the database, and reconnects with
+// backoff after any loss. A command connection probes itself with PING; a
+// subscriber connection (SUBSCRIBE mode: no other commands) re-subscribes
+// after every reconnect and reports "up" only once Redis has confirmed its
+// subscriptions — its liveness is probed end to end by its owner. Public
+// members are thread-safe (they post to the strand); handlers run on the
+// strand and must not block. It knows nothing of actors.
 #pragma once
 
 #include "switchboard/redis.hpp"
@@ -16,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -40,11 +44,14 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
   using reply_handler = std::function<void(redis_reply)>;
   using state_handler = std::function<void(bool up)>;
+  using message_handler =
+      std::function<void(std::string channel, std::string payload)>;
 
   struct options {
     std::string name = "redis";              // in log lines
     std::chrono::milliseconds timeout{1000}; // connect and PING deadline
     std::chrono::milliseconds probe_interval{2000};
+    bool subscriber = false; // SUBSCRIBE mode: use subscribe(), not send()
   };
 
   connection(boost::asio::io_context& io, endpoint where, options opts);
@@ -60,6 +67,16 @@ public:
   /// Disconnects for good; pending handlers get `unavailable`.
   void stop();
 
+  /// Subscriber mode: where published messages go. Set before start().
+  void on_message(message_handler handler);
+
+  /// Subscriber mode: adds/removes channels; kept across reconnects.
+  void subscribe(std::string channel);
+  void unsubscribe(std::string channel);
+
+  /// Drops the connection and reconnects (e.g. when a probe went missing).
+  void reconnect(std::string why);
+
 private:
   void connect();
   void resolve_then_connect();
@@ -70,10 +87,14 @@ private:
   void probe();
   void force_close(const char* why);
   void set_up(bool up);
+  void send_now(const redis_command& command, reply_handler handler);
 
   static void connect_callback(const redisAsyncContext* c, int status);
   static void disconnect_callback(const redisAsyncContext* c, int status);
   static void reply_callback(redisAsyncContext* c, void* reply, void* data);
+  static void subscription_callback(redisAsyncContext* c, void* reply,
+                                    void* data);
+  void send_subscription(const char* verb, const std::vector<std::string>& ch);
 
   using strand_type =
       boost::asio::strand<boost::asio::io_context::executor_type>;
@@ -94,6 +115,9 @@ private:
   boost::asio::steady_timer probe_timer_;
   boost::asio::steady_timer connect_timer_;
   std::optional<std::chrono::steady_clock::time_point> ping_sent_;
+  message_handler on_message_;
+  std::set<std::string> channels_;         // what we want to be subscribed to
+  std::size_t awaiting_confirmations_ = 0; // before reporting "up"
 };
 
 } // namespace switchboard::redis

@@ -1,8 +1,10 @@
 // cache_test — the cache and cache_entry actors on CAF's deterministic
 // scheduler. Redis and PostgreSQL sit behind actor protocols (redis_bridge,
 // db_pool); here scripted stand-ins for those two actors let each step be
-// held and released, so coalescing is observed, not hoped for. The real
-// servers are exercised by tests/integration.
+// held and released, so coalescing and the invalidation race are observed,
+// not hoped for. The stand-in bridge answers the cache's Lua scripts with
+// the same semantics over a map; the real scripts run against the real Redis
+// in tests/integration.
 #define CAF_SUITE cache
 #define FAIL(msg) CAF_FAIL(msg)
 #include "switchboard/atoms.hpp"
@@ -10,6 +12,8 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/cache/cache.hpp"
+#include "actors/cache/cache_keys.hpp"
+#include "actors/cache/l1_store.hpp"
 #include "actors/cache_entry/cache_entry.hpp"
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
@@ -22,8 +26,22 @@ namespace {
 
 using release_atom = caf::atom_constant<caf::atom("release")>;
 
-/// Speaks the redis_bridge protocol over an in-memory map, and records
-/// every command. `down` makes it answer like a bridge whose Redis is gone.
+redis_reply string_reply(std::string s) {
+  redis_reply r;
+  r.type = redis_reply::kind::string;
+  r.str = std::move(s);
+  return r;
+}
+
+redis_reply integer_reply(long long n) {
+  redis_reply r;
+  r.type = redis_reply::kind::integer;
+  r.integer = n;
+  return r;
+}
+
+/// Speaks the redis_bridge protocol over an in-memory map and records every
+/// command. `down` makes it answer like a bridge whose Redis is gone.
 struct scripted_bridge_state {
   std::map<std::string, std::string> data;
   std::vector<redis_command> commands;
@@ -31,31 +49,87 @@ struct scripted_bridge_state {
   std::string label; // see the note on the spawn functions
 };
 
+std::string get(scripted_bridge_state& st, const std::string& key) {
+  auto i = st.data.find(key);
+  return i == st.data.end() ? std::string{} : i->second;
+}
+
+redis_reply run(scripted_bridge_state& st, const redis_command& cmd) {
+  if (cmd[0] == "GET") {
+    if (st.data.count(cmd[1]))
+      return string_reply(st.data[cmd[1]]);
+    return {};
+  }
+  if (cmd[0] == "PUBLISH")
+    return integer_reply(0); // nobody subscribed in this test
+  if (cmd[0] != "EVAL")
+    return string_reply("OK");
+  const auto& script = cmd[1];
+  if (script == cache_keys::get_or_lease_script) {
+    // KEYS value version lease; ARGV token ms mode now stale
+    const auto &value = cmd[3], &version = cmd[4], &lease = cmd[5];
+    bool has = st.data.count(value) > 0;
+    bool want = cmd[8] == "2" || (cmd[8] == "1" && !has);
+    if (cmd[8] == "1" && has) { // past the stale window: a load is needed
+      auto fresh_until = std::stoll(st.data[value].substr(0, 13));
+      want = fresh_until + std::stoll(cmd[10]) <= std::stoll(cmd[9]);
+    }
+    redis_reply r;
+    r.type = redis_reply::kind::array;
+    r.elements.push_back(has ? string_reply(st.data[value]) : redis_reply{});
+    auto ver = get(st, version);
+    r.elements.push_back(string_reply(ver.empty() ? "0" : ver));
+    bool leased = want && !st.data.count(lease);
+    if (leased)
+      st.data[lease] = cmd[6];
+    r.elements.push_back(integer_reply(leased ? 1 : 0));
+    return r;
+  }
+  if (script == cache_keys::store_script) {
+    // KEYS value version members lease; ARGV ver value px token ttl
+    if (get(st, cmd[6]) == cmd[10])
+      st.data.erase(cmd[6]);
+    auto ver = get(st, cmd[4]);
+    if ((ver.empty() ? "0" : ver) != cmd[7])
+      return integer_reply(0);
+    st.data[cmd[3]] = cmd[8];
+    return integer_reply(1);
+  }
+  if (script == cache_keys::release_script) {
+    if (get(st, cmd[3]) == cmd[4])
+      st.data.erase(cmd[3]);
+    return integer_reply(1);
+  }
+  if (script == cache_keys::invalidate_script) {
+    // KEYS version1 members1 ...: bump, and drop values under the group
+    auto count = std::stoul(cmd[2]);
+    for (size_t i = 0; i < count; i += 2) {
+      auto ver = get(st, cmd[3 + i]);
+      st.data[cmd[3 + i]] =
+          std::to_string(ver.empty() ? 1 : std::stoi(ver) + 1);
+      // In these tests a group holds the one key of the same name.
+      auto group = cmd[3 + i].substr(cmd[3 + i].find("g:") + 2);
+      st.data.erase(cache_keys::value("test:", group));
+    }
+    return integer_reply(1);
+  }
+  return redis_reply::unavailable_reply("unknown script");
+}
+
 // Both stand-ins take a label only because CAF 0.17 binds a reference to a
 // null tuple when it spawns a function with no arguments (UBSan reports it).
 caf::behavior scripted_bridge(caf::stateful_actor<scripted_bridge_state>* self,
-                              std::string name) {
-  self->state.label = std::move(name);
+                              std::string label) {
+  self->state.label = std::move(label);
   return {
       [=](redis_cmd_atom, redis_command& cmd) -> redis_reply {
         auto& st = self->state;
         st.commands.push_back(cmd);
         if (st.down)
           return redis_reply::unavailable_reply("down");
-        redis_reply reply;
-        if (cmd[0] == "GET") {
-          auto i = st.data.find(cmd[1]);
-          if (i != st.data.end()) {
-            reply.type = redis_reply::kind::string;
-            reply.str = i->second;
-          }
-        } else if (cmd[0] == "SET") {
-          st.data[cmd[1]] = cmd[2];
-          reply.type = redis_reply::kind::status;
-          reply.str = "OK";
-        }
-        return reply;
+        return run(st, cmd);
       },
+      [=](redis_sub_atom, const std::string&) {},
   };
 }
 
@@ -68,8 +142,8 @@ struct held_database_state {
 };
 
 caf::behavior held_database(caf::stateful_actor<held_database_state>* self,
-                            std::string name) {
-  self->state.label = std::move(name);
+                            std::string label) {
+  self->state.label = std::move(label);
   return {
       [=](db_run_atom, db_job&) {
         ++self->state.jobs;
@@ -89,10 +163,14 @@ struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();
   caf::actor bridge = sys.spawn(scripted_bridge, std::string{"bridge"});
   caf::actor database = sys.spawn(held_database, std::string{"database"});
-  caf::actor cache = spawn_cache(
-      sys, stats,
-      cache_config{bridge, database, "test:", std::chrono::milliseconds{100},
-                   std::chrono::milliseconds{100}});
+  caf::actor cache = spawn_cache(sys, stats, [this] {
+    cache_config cfg;
+    cfg.redis_bridge = bridge;
+    cfg.db_pool = database;
+    cfg.node_id = "n1";
+    cfg.key_prefix = "test:";
+    return cfg;
+  }());
 
   fixture() { settle(); }
 
@@ -104,8 +182,10 @@ struct fixture : test_coordinator_fixture<> {
       caf::response_handle<caf::blocking_actor, caf::message, true>;
 
   answer_handle ask(std::string key) {
+    cache_policy policy;
+    policy.ttl = std::chrono::seconds{300};
     return self->request(cache, caf::infinite, cache_get_atom::value,
-                         cache_request{std::move(key), {}, db_job{}});
+                         cache_request{key, key, policy, db_job{}});
   }
 
   scripted_bridge_state& bridge_state() {
@@ -121,8 +201,16 @@ struct fixture : test_coordinator_fixture<> {
     settle();
   }
 
-  static db_result book() {
-    return {db_status::ok, boost::json::object{{"id", 1}, {"title", "T"}}, {}};
+  void enable_l1() {
+    // What the bridge says once the node's subscription is confirmed.
+    self->send(cache, redis_resub_atom::value);
+    settle();
+  }
+
+  static db_result book(std::string title = "T") {
+    return {db_status::ok,
+            boost::json::object{{"id", 1}, {"title", std::move(title)}},
+            {}};
   }
 
   cache_result answer(answer_handle& handle) {
@@ -131,6 +219,13 @@ struct fixture : test_coordinator_fixture<> {
         [&](cache_result& r) { out = std::move(r); },
         [&](caf::error& e) { CAF_FAIL("no answer: " << sys.render(e)); });
     return out;
+  }
+
+  size_t commands_named(const std::string& name) {
+    size_t n = 0;
+    for (auto& c : bridge_state().commands)
+      n += c[0] == name;
+    return n;
   }
 
   int64_t live_entries() {
@@ -163,21 +258,19 @@ CAF_TEST(concurrent misses on one key make one database fetch) {
   CAF_CHECK_EQUAL(*a.body, R"({"id":1,"title":"T"})");
   CAF_CHECK_EQUAL(*b.body, *a.body);
   CAF_CHECK_EQUAL(a.etag, c.etag);
-  CAF_CHECK_EQUAL(database_state().jobs, 1);
   CAF_CHECK_EQUAL(stats->cache.db_fetches.load(), 1u);
   CAF_CHECK_EQUAL(stats->cache.coalesced.load(), 2u);
-  // Exactly one GET and one SET reached Redis, with the TTL attached.
-  auto& commands = bridge_state().commands;
-  CAF_REQUIRE_EQUAL(commands.size(), 2u);
-  CAF_CHECK_EQUAL(commands[0][0], "GET");
-  CAF_CHECK_EQUAL(commands[0][1], "test:book:1");
-  CAF_CHECK_EQUAL(commands[1][0], "SET");
-  CAF_CHECK_EQUAL(commands[1][3], "PX");
+  // One lookup (with the lease) and one conditional store reached Redis.
+  CAF_CHECK_EQUAL(commands_named("EVAL"), 2u);
+  auto stored = bridge_state().data["test:v:book:1"];
+  CAF_CHECK_NOT_EQUAL(stored.find(R"({"id":1,"title":"T"})"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(bridge_state().data.count("test:l:book:1"), 0u);
   // Once everyone is answered the entry actor retires.
   CAF_CHECK_EQUAL(live_entries(), 0);
 }
 
-CAF_TEST(a stored value is a hit and reaches no database) {
+CAF_TEST(a value in redis is a hit and reaches no database) {
   auto first = ask("book:1");
   settle();
   release(book());
@@ -188,7 +281,63 @@ CAF_TEST(a stored value is a hit and reaches no database) {
   CAF_CHECK(hit.status == cache_status::found);
   CAF_CHECK(hit.source == cache_source::hit);
   CAF_CHECK_EQUAL(database_state().jobs, 1);
-  CAF_CHECK_EQUAL(stats->cache.hits.load(), 1u);
+}
+
+CAF_TEST(with the subscription confirmed a hit comes from the l1) {
+  enable_l1();
+  auto first = ask("book:1");
+  settle();
+  release(book());
+  answer(first);
+  auto commands_before = bridge_state().commands.size();
+  auto again = ask("book:1");
+  settle();
+  auto hit = answer(again);
+  CAF_CHECK(hit.source == cache_source::hit);
+  CAF_CHECK_EQUAL(bridge_state().commands.size(), commands_before);
+  CAF_CHECK_EQUAL(stats->cache.entries.load(), 1);
+  CAF_CHECK_GREATER(stats->cache.l1_bytes.load(), 0);
+  // Losing the subscription clears the L1: invalidations may be missed.
+  self->send(cache, redis_lost_atom::value);
+  settle();
+  CAF_CHECK_EQUAL(stats->cache.entries.load(), 0);
+}
+
+CAF_TEST(a load that began before an invalidation is never stored) {
+  enable_l1();
+  auto before = ask("book:1");
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 1);
+  // A write commits and invalidates while the load is in flight.
+  auto invalidated =
+      self->request(cache, caf::infinite, cache_inval_atom::value,
+                    std::vector<std::string>{"book:1"});
+  settle();
+  invalidated.receive([](bool) {}, [](caf::error&) { CAF_FAIL("no answer"); });
+  // A reader arriving after the write must not join the old load.
+  auto after = ask("book:1");
+  settle();
+  release(book("old"));              // the old load finishes with the old row
+  auto overlapping = answer(before); // it overlapped the write: old is fine
+  CAF_CHECK_EQUAL(*overlapping.body, R"({"id":1,"title":"old"})");
+  CAF_CHECK_EQUAL(bridge_state().data.count("test:v:book:1"), 0u);
+  // The old loader released its lease and published "fill"; our node hears
+  // it through Pub/Sub.
+  self->send(cache, redis_msg_atom::value, std::string{"test:c:events"},
+             std::string{"fill book:1"});
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 2);
+  release(book("new"));
+  auto fresh = answer(after);
+  CAF_CHECK_EQUAL(*fresh.body, R"({"id":1,"title":"new"})");
+  CAF_CHECK_NOT_EQUAL(bridge_state().data["test:v:book:1"].find("new"),
+                      std::string::npos);
+  // And the L1 holds the new value, not the old one.
+  auto l1 = ask("book:1");
+  settle();
+  auto cached = answer(l1);
+  CAF_CHECK_EQUAL(to_string(cached.source), std::string{"hit"});
+  CAF_CHECK_EQUAL(*cached.body, R"({"id":1,"title":"new"})");
 }
 
 CAF_TEST(a missing row is remembered as not found) {
@@ -196,8 +345,9 @@ CAF_TEST(a missing row is remembered as not found) {
   settle();
   release(db_result{db_status::not_found, {}, "no such book"});
   CAF_CHECK(answer(first).status == cache_status::not_found);
-  CAF_CHECK_EQUAL(bridge_state().data["test:book:404"],
-                  std::string{negative_marker});
+  CAF_CHECK_NOT_EQUAL(
+      bridge_state().data["test:v:book:404"].find(std::string{negative_marker}),
+      std::string::npos);
   auto again = ask("book:404");
   settle();
   auto second = answer(again);
@@ -217,13 +367,55 @@ CAF_TEST(redis down falls through to the database and still coalesces) {
   CAF_CHECK_EQUAL(database_state().jobs, 1);
 }
 
-CAF_TEST(a failed database load answers unavailable and stores nothing) {
+CAF_TEST(a failed load serves the expired value within grace as stale) {
+  // A value that expired a minute ago: past the stale window, within grace.
+  cached_value old;
+  old.found = true;
+  old.body = std::make_shared<const std::string>(R"({"id":9})");
+  old.fresh_until_ms = wall_clock_ms() - 120'000;
+  bridge_state().data["test:v:book:9"] = old.encode();
+  auto first = ask("book:9");
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 1);
+  release(db_result{db_status::unavailable, {}, "down"});
+  auto result = answer(first);
+  CAF_CHECK(result.status == cache_status::found);
+  CAF_CHECK(result.source == cache_source::stale);
+  CAF_CHECK_EQUAL(*result.body, R"({"id":9})");
+  CAF_CHECK_EQUAL(stats->cache.stale.load(), 1u);
+}
+
+CAF_TEST(a failed load with nothing cached answers unavailable) {
   auto first = ask("book:9");
   settle();
   release(db_result{db_status::unavailable, {}, "down"});
   CAF_CHECK(answer(first).status == cache_status::unavailable);
-  CAF_CHECK_EQUAL(bridge_state().data.count("test:book:9"), 0u);
+  CAF_CHECK_EQUAL(bridge_state().data.count("test:v:book:9"), 0u);
+  CAF_CHECK_EQUAL(bridge_state().data.count("test:l:book:9"), 0u);
   CAF_CHECK_EQUAL(live_entries(), 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(the l1 store keeps within its entry and byte budgets) {
+  l1_store l1{10, 4000};
+  size_t evicted = 0;
+  for (int i = 0; i < 100; ++i) {
+    cached_value v;
+    v.found = true;
+    v.body = std::make_shared<const std::string>(std::string(100, 'x'));
+    evicted += l1.put("k" + std::to_string(i), "g" + std::to_string(i % 3),
+                      std::move(v));
+    CAF_CHECK_LESS_OR_EQUAL(l1.size(), 10u);
+    CAF_CHECK_LESS_OR_EQUAL(l1.bytes(), 4000u);
+  }
+  CAF_CHECK_EQUAL(evicted + l1.size(), 100u);
+  // The most recently used survive; a group drop removes only its members.
+  CAF_CHECK(l1.find("k99") != nullptr);
+  CAF_CHECK(l1.find("k0") == nullptr);
+  auto before = l1.size();
+  l1.erase_group("g0");
+  CAF_CHECK_LESS(l1.size(), before);
+  CAF_CHECK(l1.find("k99") == nullptr); // 99 % 3 == 0: it was in g0
+  CAF_CHECK(l1.find("k98") != nullptr);
+}

@@ -1,0 +1,55 @@
+// chapters_handlers — GET and PATCH /api/chapters/:id.
+#include "src/http/cached_read.hpp"
+#include "src/http/errors.hpp"
+#include "src/http/handlers.hpp"
+#include "src/http/json_body.hpp"
+#include "src/http/sessions.hpp"
+#include "src/http/writes.hpp"
+#include "src/store/chapters.hpp"
+
+#include <boost/json.hpp>
+
+namespace switchboard::http {
+
+void get_chapter(route_call& call) {
+  int64_t id = 0;
+  if (!parse_id(call.params[0], id)) {
+    call.respond(bad_request("id: must be a positive 64-bit integer"));
+    return;
+  }
+  auto key = "chapter:" + std::to_string(id);
+  serve_cached(call, key, key, freshness_class::item, store::load_chapter(id),
+               "chapter");
+}
+
+void patch_chapter(route_call& call) {
+  int64_t id = 0;
+  if (!parse_id(call.params[0], id)) {
+    call.respond(bad_request("id: must be a positive 64-bit integer"));
+    return;
+  }
+  auto body = parse_json_object(call.request);
+  if (!body.error.empty()) {
+    call.respond(bad_request(body.error));
+    return;
+  }
+  field_reader in{body.object};
+  auto title = in.string("title", 1, 200, false);
+  auto text = in.string("body", 1, 200'000, false);
+  if (!in.ok()) {
+    call.respond(bad_request(in.error()));
+    return;
+  }
+  auto copy = call;
+  with_user(call, [copy, id, title, text](int64_t user_id) mutable {
+    run_write(copy, store::update_chapter(id, user_id, title, text), 200,
+              [id](const boost::json::value& chapter) {
+                auto book = chapter.at("book_id").as_int64();
+                return std::vector<std::string>{"chapter:" + std::to_string(id),
+                                                "chapters:book:" +
+                                                    std::to_string(book)};
+              });
+  });
+}
+
+} // namespace switchboard::http

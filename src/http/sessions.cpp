@@ -1,0 +1,153 @@
+// sessions — see sessions.hpp. Tokens are 128 random bits from the kernel,
+// hex-encoded; a token of any other shape is refused before Redis is asked.
+#include "src/http/sessions.hpp"
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/redis.hpp"
+
+#include "src/http/errors.hpp"
+
+#include <caf/all.hpp>
+
+#include <cstdio>
+#include <sys/random.h>
+
+namespace switchboard::http {
+
+namespace {
+
+std::string session_key(const route_call& call, const std::string& token) {
+  return call.node->config->redis_key_prefix + "s:" + token;
+}
+
+bool well_formed(const std::string& token) {
+  if (token.size() != 32)
+    return false;
+  for (char c : token)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  return true;
+}
+
+std::string new_token() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    auto n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0)
+      got += static_cast<size_t>(n);
+  }
+  char hex[33];
+  for (size_t i = 0; i < sizeof(bytes); ++i)
+    std::snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+  return std::string{hex, 32};
+}
+
+std::chrono::milliseconds redis_deadline(const route_call& call) {
+  return std::chrono::milliseconds{call.node->config->redis_timeout_ms};
+}
+
+} // namespace
+
+std::string token_of(const route_call& call) {
+  if (auto auth = call.request.header("authorization")) {
+    if (auth->size() > 7) {
+      std::string scheme{auth->substr(0, 7)};
+      for (auto& c : scheme)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (scheme == "bearer ")
+        return std::string{auth->substr(7)};
+    }
+    return {};
+  }
+  if (auto* token = call.query_param("access_token"))
+    return *token;
+  return {};
+}
+
+void with_user(route_call& call, std::function<void(int64_t)> then) {
+  auto token = token_of(call);
+  if (!well_formed(token)) {
+    call.respond(error_response(401, "unauthorized",
+                                "a valid bearer token is required"));
+    return;
+  }
+  auto respond = call.respond;
+  auto ttl = std::to_string(call.node->config->session_ttl_s * 1000ull);
+  call.self
+      ->request(call.node->redis_bridge, redis_deadline(call),
+                redis_cmd_atom::value,
+                redis_command{"GETEX", session_key(call, token), "PX", ttl})
+      .then(
+          [respond, then](redis_reply& reply) {
+            if (reply.type == redis_reply::kind::unavailable ||
+                reply.type == redis_reply::kind::error) {
+              respond(unavailable("sessions are unavailable"));
+              return;
+            }
+            int64_t user_id = 0;
+            if (reply.type != redis_reply::kind::string ||
+                !parse_id(reply.str, user_id)) {
+              respond(error_response(401, "unauthorized",
+                                     "the token is unknown or expired"));
+              return;
+            }
+            then(user_id);
+          },
+          [respond](caf::error&) {
+            respond(unavailable("sessions are unavailable"));
+          });
+}
+
+void open_session(route_call& call, int64_t user_id,
+                  std::function<void(std::string)> then) {
+  auto token = new_token();
+  auto respond = call.respond;
+  auto ttl = std::to_string(call.node->config->session_ttl_s * 1000ull);
+  call.self
+      ->request(call.node->redis_bridge, redis_deadline(call),
+                redis_cmd_atom::value,
+                redis_command{"SET", session_key(call, token),
+                              std::to_string(user_id), "PX", ttl})
+      .then(
+          [respond, then, token](redis_reply& reply) {
+            if (!reply.ok()) {
+              respond(unavailable("sessions are unavailable"));
+              return;
+            }
+            then(token);
+          },
+          [respond](caf::error&) {
+            respond(unavailable("sessions are unavailable"));
+          });
+}
+
+void close_session(route_call& call) {
+  auto token = token_of(call);
+  auto respond = call.respond;
+  if (!well_formed(token)) {
+    respond(error_response(401, "unauthorized",
+                           "a valid bearer token is required"));
+    return;
+  }
+  call.self
+      ->request(call.node->redis_bridge, redis_deadline(call),
+                redis_cmd_atom::value,
+                redis_command{"DEL", session_key(call, token)})
+      .then(
+          [respond](redis_reply& reply) {
+            if (!reply.ok()) {
+              respond(unavailable("sessions are unavailable"));
+              return;
+            }
+            http_response done;
+            done.status = 204;
+            done.content_type.clear();
+            respond(std::move(done));
+          },
+          [respond](caf::error&) {
+            respond(unavailable("sessions are unavailable"));
+          });
+}
+
+} // namespace switchboard::http

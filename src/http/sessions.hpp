@@ -1,0 +1,30 @@
+// sessions — bearer tokens: minted at register/login, kept in Redis under
+// <prefix>s:<token> with a sliding expiry, checked on every authenticated
+// request, deleted at logout. Runs inside connection actors; talks to Redis
+// only through the redis_bridge.
+#pragma once
+
+#include "src/http/router.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace switchboard::http {
+
+/// The token a request carries (Authorization: Bearer, or access_token).
+std::string token_of(const route_call& call);
+
+/// Runs `then(user_id)` for a request with a valid token; answers 401
+/// (or 503 when Redis cannot be asked) otherwise.
+void with_user(route_call& call, std::function<void(int64_t user_id)> then);
+
+/// Creates a session for `user_id`; `then(token)` runs once it is stored,
+/// or 503 is answered.
+void open_session(route_call& call, int64_t user_id,
+                  std::function<void(std::string token)> then);
+
+/// Ends the request's session; answers 204 (also for unknown tokens).
+void close_session(route_call& call);
+
+} // namespace switchboard::http

@@ -1,0 +1,78 @@
+// writes — see writes.hpp.
+#include "src/http/writes.hpp"
+
+#include "switchboard/atoms.hpp"
+
+#include "src/http/errors.hpp"
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+namespace switchboard::http {
+
+http_response error_for(const db_result& result) {
+  switch (result.status) {
+  case db_status::not_found:
+    return not_found(result.message);
+  case db_status::unauthorized:
+    return error_response(401, "unauthorized", result.message);
+  case db_status::forbidden:
+    return error_response(403, "forbidden", result.message);
+  case db_status::conflict:
+    return error_response(409, "conflict", result.message);
+  case db_status::insufficient_funds:
+    return error_response(422, "insufficient_funds", result.message);
+  case db_status::bad_request:
+    return bad_request(result.message);
+  case db_status::ok:
+  case db_status::unavailable:
+    break;
+  }
+  return unavailable("database unavailable");
+}
+
+void run_job(route_call& call, db_job job,
+             std::function<void(db_result&)> then) {
+  auto respond = call.respond;
+  auto deadline =
+      std::chrono::milliseconds{call.node->config->db_timeout_ms + 1000};
+  call.self
+      ->request(call.node->db_pool, deadline, db_run_atom::value,
+                std::move(job))
+      .then(
+          [respond, then](db_result& result) {
+            if (result.status != db_status::ok) {
+              respond(error_for(result));
+              return;
+            }
+            then(result);
+          },
+          [respond](caf::error&) {
+            respond(unavailable("database did not answer in time"));
+          });
+}
+
+void run_write(route_call& call, db_job job, unsigned ok_status,
+               groups_of groups) {
+  auto self = call.self;
+  auto node = call.node;
+  auto respond = call.respond;
+  run_job(call, std::move(job),
+          [self, node, respond, ok_status, groups](db_result& result) {
+            http_response response;
+            response.status = ok_status;
+            response.body = boost::json::serialize(result.value);
+            response.with("Cache-Control", "no-store");
+            auto deadline = std::chrono::milliseconds{
+                2 * node->config->redis_timeout_ms +
+                node->config->cache_ack_timeout_ms + 500};
+            // The write is committed; whatever happens to the invalidation,
+            // the client gets its answer (the cache logs what failed).
+            self->request(node->cache, deadline, cache_inval_atom::value,
+                          groups(result.value))
+                .then([respond, response](bool) { respond(response); },
+                      [respond, response](caf::error&) { respond(response); });
+          });
+}
+
+} // namespace switchboard::http

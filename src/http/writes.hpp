@@ -1,0 +1,32 @@
+// writes — the one way a handler changes data: run the db_job, map its
+// status to the contract's errors, and on success invalidate the affected
+// cache groups on every node before answering (so the next read anywhere
+// sees the write).
+#pragma once
+
+#include "switchboard/db.hpp"
+
+#include "src/http/router.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace switchboard::http {
+
+/// The contract's error response for a failed db_result.
+http_response error_for(const db_result& result);
+
+using groups_of =
+    std::function<std::vector<std::string>(const boost::json::value& written)>;
+
+/// Runs `job`; on success invalidates `groups(value)` and answers
+/// `ok_status` with the value as the body.
+void run_write(route_call& call, db_job job, unsigned ok_status,
+               groups_of groups);
+
+/// Runs `job` and hands a successful result to `then`; failures answer.
+void run_job(route_call& call, db_job job,
+             std::function<void(db_result&)> then);
+
+} // namespace switchboard::http

@@ -1,0 +1,83 @@
+// users — see users.hpp.
+#include "src/store/users.hpp"
+
+#include "src/store/passwords.hpp"
+#include "src/store/rows.hpp"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+namespace switchboard::store {
+
+db_job load_user(int64_t id) {
+  return {"load_user", [id](pqxx::connection_base& conn) -> db_result {
+            pqxx::nontransaction tx{conn};
+            auto rows = tx.exec_prepared("user_by_id", id);
+            if (rows.empty())
+              return {db_status::not_found, {}, "no such user"};
+            return {db_status::ok, user_json(rows[0]), {}};
+          }};
+}
+
+db_job register_user(std::string username, std::string password,
+                     std::string display_name) {
+  return {"register_user", [=](pqxx::connection_base& conn) -> db_result {
+            auto hash = hash_password(password);
+            pqxx::work tx{conn};
+            auto rows =
+                tx.exec_prepared("user_insert", username, hash, display_name);
+            if (rows.empty())
+              return {db_status::conflict, {}, "username is taken"};
+            auto user = user_json(rows[0]);
+            tx.exec_prepared("wallet_insert", user.at("id").as_int64());
+            tx.commit();
+            return {db_status::ok, std::move(user), {}};
+          }};
+}
+
+db_job login_user(std::string username, std::string password) {
+  return {
+      "login_user", [=](pqxx::connection_base& conn) -> db_result {
+        pqxx::nontransaction tx{conn};
+        auto rows = tx.exec_prepared("user_login", username);
+        if (rows.empty()) {
+          spend_verification_time(password);
+          return {db_status::unauthorized, {}, "wrong username or password"};
+        }
+        if (!verify_password(password, rows[0][5].c_str()))
+          return {db_status::unauthorized, {}, "wrong username or password"};
+        return {db_status::ok, user_json(rows[0]), {}};
+      }};
+}
+
+db_job update_user(int64_t id, std::optional<std::string> display_name,
+                   std::optional<std::string> bio) {
+  return {"update_user", [=](pqxx::connection_base& conn) -> db_result {
+            pqxx::work tx{conn};
+            auto rows =
+                tx.exec_prepared("user_update", id,
+                                 display_name ? display_name->c_str() : nullptr,
+                                 bio ? bio->c_str() : nullptr);
+            tx.commit();
+            if (rows.empty())
+              return {db_status::not_found, {}, "no such user"};
+            return {db_status::ok, user_json(rows[0]), {}};
+          }};
+}
+
+db_job load_coin_packages() {
+  return {"load_coin_packages", [](pqxx::connection_base& conn) -> db_result {
+            pqxx::nontransaction tx{conn};
+            boost::json::array items;
+            for (const auto& row : tx.exec_prepared("coin_packages"))
+              items.push_back({{"id", row[0].as<int64_t>()},
+                               {"coins", row[1].as<int64_t>()},
+                               {"price_cents", row[2].as<int64_t>()},
+                               {"label", row[3].c_str()}});
+            return {db_status::ok,
+                    boost::json::object{{"items", std::move(items)}},
+                    {}};
+          }};
+}
+
+} // namespace switchboard::store

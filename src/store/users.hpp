@@ -1,0 +1,30 @@
+// users — db_jobs for accounts (see books.hpp for the rules every job
+// follows). Password hashing runs inside these jobs, off the scheduler.
+#pragma once
+
+#include "switchboard/db.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace switchboard::store {
+
+/// `user` {id, username, display_name, bio, follower_count}; not_found.
+db_job load_user(int64_t id);
+
+/// The new user (with an empty wallet); conflict if the username is taken.
+db_job register_user(std::string username, std::string password,
+                     std::string display_name);
+
+/// The user when the pair matches; unauthorized otherwise.
+db_job login_user(std::string username, std::string password);
+
+/// The updated user; not_found if the account is gone.
+db_job update_user(int64_t id, std::optional<std::string> display_name,
+                   std::optional<std::string> bio);
+
+/// {items:[{id, coins, price_cents, label}]}
+db_job load_coin_packages();
+
+} // namespace switchboard::store
