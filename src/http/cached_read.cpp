@@ -49,9 +49,11 @@ void serve_cached(route_call& call, std::string key, std::string group,
                       std::chrono::seconds{cfg.cache_negative_ttl_s},
                       std::chrono::seconds{cfg.cache_stale_s},
                       std::chrono::seconds{cfg.cache_grace_s}};
-  // Long enough for a Redis round trip and a database load behind a queue.
-  auto deadline =
-      std::chrono::milliseconds{cfg.redis_timeout_ms + cfg.db_timeout_ms + 500};
+  // Long enough for the worst path the entry may take: a lookup, a wait for
+  // another node's load, a second lookup, and a load of our own.
+  auto deadline = std::chrono::milliseconds{2 * cfg.redis_timeout_ms +
+                                            cfg.cache_lease_wait_ms +
+                                            cfg.db_timeout_ms + 500};
   std::string if_none_match{call.request.header("if-none-match").value_or("")};
   auto respond = call.respond;
   std::string resource{what};

@@ -151,8 +151,10 @@ void get_readyz(route_call& call) {
       ->request(call.node->redis_bridge, timeout, redis_cmd_atom::value,
                 redis_command{"PING"})
       .then(
-          [state](redis_reply& reply) {
-            state->redis_ok = reply.ok();
+          [state, stats = call.node->stats](redis_reply& reply) {
+            // Ready only once the Pub/Sub subscription is confirmed: before
+            // that the node would miss invalidations and "fill" wake-ups.
+            state->redis_ok = reply.ok() && stats->pubsub_up.load();
             state->done();
           },
           [state](caf::error&) { state->done(); });
