@@ -1,9 +1,14 @@
 // harness — starts real switchboard nodes for integration tests and gives
 // tests the means to look at the real PostgreSQL and Redis behind them.
-// Owns: node processes it starts (stopped after each test file), temp dirs.
+// Owns: node processes it starts (stopped after each test file), temp dirs,
+// and the helpers tests reach them with: clusters (startCluster), API calls
+// (api, register, authed, stats), cached values as the node stores them in
+// Redis (valueKey, cachedValue: the layout of actors/cache/cache_keys.hpp, kept
+// in this one place), rows made straight in PostgreSQL (createUser, createBook,
+// createChapter). Private Redis/PostgreSQL servers live in ./servers.mjs.
 // Never: mocks a dependency, sleeps blindly (it waits for conditions with a
 // deadline), or touches servers other than those in SB_DATABASE_URL /
-// SB_REDIS_URL.
+// SB_REDIS_URL and the private ones a test started itself.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,9 +36,33 @@ export async function waitFor(check, { ms = 10000, every = 20, what = 'condition
 }
 
 const started = new Set();
+// Stopped after every test file: nodes first (they talk to the servers),
+// then whatever else registered a stop with onCleanup (private servers).
+const cleanups = new Set();
 after(async () => {
   await Promise.all([...started].map((n) => n.stop()));
+  for (const stop of [...cleanups].reverse()) {
+    cleanups.delete(stop);
+    await stop();
+  }
 });
+// Should the test process die without running after(), do not leave our own
+// children behind (by pid: only processes this file spawned).
+process.on('exit', () => {
+  for (const n of started) {
+    if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+    rmSync(n.dir, { recursive: true, force: true });
+  }
+});
+// A signal would end the process without 'exit' handlers: make it an exit.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])
+  process.once(signal, () => process.exit(code));
+
+/** Registers `stop` (async) to run after the test file, after the nodes stop. */
+export function onCleanup(stop) {
+  cleanups.add(stop);
+  return () => cleanups.delete(stop);
+}
 
 let counter = 0;
 /** A key prefix no other test uses: each test file gets a cold cache. */
@@ -74,6 +103,9 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
     get logs() { return logs; },
     url: null,
     port: null,
+    name,
+    dir,
+    prefix: env.SB_REDIS_KEY_PREFIX ?? null,
     async stop() {
       started.delete(node);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -104,16 +136,44 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
   return node;
 }
 
-/** Runs SQL on the test PostgreSQL and returns psql's unaligned output. */
-export function sql(query) {
-  return execFileSync('psql', [process.env.SB_DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-Atqc', query], {
+/**
+ * Runs SQL on the test PostgreSQL (or on `url`) and returns psql's unaligned
+ * output. Beware: pg_stat_statements normalises constants, so a SELECT ... FROM
+ * books WHERE id = 5 here counts as the node's book query in statementCalls.
+ */
+export function sql(query, url = process.env.SB_DATABASE_URL) {
+  return execFileSync('psql', [url, '-X', '-v', 'ON_ERROR_STOP=1', '-Atqc', query], {
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], // stderr goes into the thrown error
   }).trim();
 }
 
 /** Runs a redis-cli command on the test Redis. */
 export function redis(...args) {
-  return execFileSync('redis-cli', ['-u', process.env.SB_REDIS_URL, ...args], { encoding: 'utf8' }).trim();
+  return redisAt(process.env.SB_REDIS_URL, ...args);
+}
+
+/** Runs a redis-cli command on the Redis at `url` (e.g. a private one). */
+export function redisAt(url, ...args) {
+  return execFileSync('redis-cli', ['-u', url, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** The Redis key holding a cached resource's value: `<prefix>v:<kind>:<id>`. */
+export function valueKey(prefix, kind, id) {
+  return `${prefix}v:${kind}:${id}`;
+}
+
+/**
+ * Reads a cached value from Redis (`url`, default the suite's) and splits it
+ * into its fields: `<fresh_until_ms> <load_ms> <json>`. Null when absent.
+ * A value in another format comes back with NaN times (tests then fail on it).
+ */
+export function cachedValue(key, url = process.env.SB_REDIS_URL) {
+  const raw = redisAt(url, 'GET', key);
+  if (raw === '') return null;
+  const m = /^(\d+) (\d+) ([\s\S]*)$/.exec(raw);
+  if (!m) return { raw, freshUntil: NaN, loadMs: NaN, body: raw };
+  return { raw, freshUntil: Number(m[1]), loadMs: Number(m[2]), body: m[3] };
 }
 
 /**
@@ -127,14 +187,108 @@ export function statementCalls(fragment) {
   );
 }
 
-/** Creates an author and a published book; returns the book id. */
-export function createBook(title = 'Test book') {
-  const author = sql(
-    `INSERT INTO users (username, password_hash, display_name) VALUES ('it_${process.pid}_${Date.now()}_${counter++}', 'x', 'Author') RETURNING id`,
-  );
+const quote = (text) => `'${String(text).replace(/'/g, "''")}'`;
+
+/** Inserts a user straight into PostgreSQL (it cannot log in); returns its id. */
+export function createUser({ displayName = 'Author', bio = '' } = {}) {
   return Number(
-    sql(`INSERT INTO books (author_id, title, published) VALUES (${author}, '${title.replace(/'/g, "''")}', true) RETURNING id`),
+    sql(
+      `INSERT INTO users (username, password_hash, display_name, bio) VALUES ('it_${process.pid}_${Date.now()}_${counter++}', 'x', ${quote(displayName)}, ${quote(bio)}) RETURNING id`,
+    ),
   );
+}
+
+/**
+ * Creates a published book (by a new author unless `authorId` is given)
+ * straight in PostgreSQL, bypassing the node; returns the book id.
+ */
+export function createBook(title = 'Test book', { authorId, description = '', published = true } = {}) {
+  const author = authorId ?? createUser();
+  return Number(
+    sql(
+      `INSERT INTO books (author_id, title, description, published) VALUES (${author}, ${quote(title)}, ${quote(description)}, ${published}) RETURNING id`,
+    ),
+  );
+}
+
+/**
+ * Adds the next chapter to a book straight in PostgreSQL (keeping the book's
+ * chapter_count right); returns the chapter id.
+ */
+export function createChapter(bookId, { title = 'A chapter', body = 'Some text.' } = {}) {
+  return Number(
+    sql(
+      `WITH b AS (UPDATE books SET chapter_count = chapter_count + 1 WHERE id = ${Number(bookId)} RETURNING chapter_count)
+       INSERT INTO chapters (book_id, number, title, body) SELECT ${Number(bookId)}, chapter_count, ${quote(title)}, ${quote(body)} FROM b RETURNING id`,
+    ),
+  );
+}
+
+/**
+ * Starts `n` nodes that share one Redis (`redisUrl`, default the suite's) and
+ * one key prefix, unique to this call, so they form one cluster with a cold
+ * cache. `env` goes to every node, `nodeEnv[i]` to node i only (e.g. a fault).
+ * Resolves with the nodes (each has .prefix) once all are ready.
+ */
+export async function startCluster(n, env = {}, { nodeEnv = [], redisUrl, name = 'cluster' } = {}) {
+  const prefix = env.SB_REDIS_KEY_PREFIX ?? uniquePrefix(name);
+  const shared = { ...env, SB_REDIS_KEY_PREFIX: prefix, ...(redisUrl ? { SB_REDIS_URL: redisUrl } : {}) };
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      startNode({ name: `${name}${i}`, env: { ...shared, ...(nodeEnv[i] ?? {}) } }),
+    ),
+  );
+}
+
+/** `{Authorization: 'Bearer <token>'}` for an authenticated request. */
+export function authed(token) {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/**
+ * One HTTP call to a node (or a base URL): JSON body in, parsed body out.
+ * Resolves with {status, headers, body (parsed JSON or null), text, cache
+ * (X-Cache), etag}. Never throws on an HTTP status: tests assert on it.
+ */
+export async function api(node, method, path, { token, body, headers = {} } = {}) {
+  const base = typeof node === 'string' ? node : node.url;
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(token ? authed(token) : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text, cache: res.headers.get('x-cache'), etag: res.headers.get('etag') };
+}
+
+/**
+ * Registers a new account through the node: POST /api/auth/register.
+ * Resolves with {token, user}; throws (with the answer) unless it is 201.
+ */
+export async function register(node, username = `u${process.pid.toString(36)}_${Date.now().toString(36)}_${counter++}`) {
+  const res = await api(node, 'POST', '/api/auth/register', {
+    body: { username, password: 'password123', display_name: `Tester ${username}` },
+  });
+  if (res.status !== 201 || !res.body?.token || !res.body?.user)
+    throw new Error(`register ${username}: HTTP ${res.status} ${res.text}`);
+  return { token: res.body.token, user: res.body.user };
+}
+
+/** GET /stats of a node with the admin key; throws unless 200. */
+export async function stats(node) {
+  const res = await fetch(`${node.url}/stats`, { headers: { 'X-Admin-Key': ADMIN_KEY } });
+  if (res.status !== 200) throw new Error(`/stats: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 /** Sends raw bytes over TCP and resolves with everything received until close. */
