@@ -57,12 +57,17 @@ void serve_cached(route_call& call, std::string key, std::string group,
   std::string if_none_match{call.request.header("if-none-match").value_or("")};
   auto respond = call.respond;
   std::string resource{what};
+  // Anything a user can write must be revalidated on every use (the ETag
+  // makes that a 304); the coin packages change only by deployment.
+  const char* cache_control =
+      kind == freshness_class::packages ? "public, max-age=60" : "no-cache";
   call.self
       ->request(call.node->cache, deadline, cache_get_atom::value,
                 cache_request{std::move(key), std::move(group), policy,
                               std::move(load)})
       .then(
-          [respond, if_none_match, resource](cache_result& result) {
+          [respond, if_none_match, resource,
+           cache_control](cache_result& result) {
             http_response response;
             switch (result.status) {
             case cache_status::found:
@@ -73,7 +78,7 @@ void serve_cached(route_call& call, std::string key, std::string group,
                 response.body = *result.body;
               }
               response.with("ETag", result.etag);
-              response.with("Cache-Control", "no-cache");
+              response.with("Cache-Control", cache_control);
               break;
             case cache_status::not_found:
               response = not_found("no such " + resource);

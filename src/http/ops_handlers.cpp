@@ -223,6 +223,12 @@ void get_metrics(route_call& call) {
     metric(full.c_str(), "counter", "Pub/Sub message counter (see /stats).");
     out << full << ' ' << doc["pubsub"].at(name) << '\n';
   }
+  metric("switchboard_cache_entries", "gauge",
+         "Values in the node-local cache.");
+  out << "switchboard_cache_entries " << doc["cache"].at("entries") << '\n';
+  metric("switchboard_cache_l1_bytes", "gauge",
+         "Bytes held by the node-local cache.");
+  out << "switchboard_cache_l1_bytes " << doc["cache"].at("l1_bytes") << '\n';
   metric("switchboard_uptime_seconds", "gauge", "Seconds since start.");
   out << "switchboard_uptime_seconds " << doc["uptime_s"] << '\n';
   http_response response;

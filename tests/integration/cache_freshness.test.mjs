@@ -75,6 +75,10 @@ test('every cached resource answers X-Cache, an ETag and 304, with the contract 
     assert.match(first.headers.get('content-type'), /^application\/json/);
     assert.equal(first.cache, 'miss', `${path}: first read`);
     assert.match(first.etag ?? '', ETAG, `${path}: ETag`);
+    // Writable resources revalidate on every use; coin packages change only
+    // by deployment and may be kept a minute.
+    const expected = path === '/api/coin-packages' ? 'public, max-age=60' : 'no-cache';
+    assert.equal(first.headers.get('cache-control'), expected, `${path}: Cache-Control`);
     check(first.body);
 
     const second = await get(node, path);
@@ -172,12 +176,12 @@ test('stale-while-revalidate: a stale value is served at once and refreshed by o
 });
 
 test('the node-local cache stays within SB_CACHE_L1_MAX_ENTRIES and SB_CACHE_L1_MAX_BYTES', async () => {
-  // 3000 distinct keys against a budget of 1000 entries / 200 kB exercises the
-  // same bound as 100k keys against the default budget, in CI time.
+  // The issue's scan: 100k distinct keys through a node whose L1 budget is
+  // 1000 entries / 200 kB.
   const node = await startNode({
     env: { SB_REDIS_KEY_PREFIX: uniquePrefix('l1'), SB_CACHE_L1_MAX_ENTRIES: '1000', SB_CACHE_L1_MAX_BYTES: '200000' },
   });
-  const KEYS = 3000;
+  const KEYS = 100000;
   const firstBodies = new Map();
   let next = 1;
   const worker = async () => {
@@ -189,12 +193,12 @@ test('the node-local cache stays within SB_CACHE_L1_MAX_ENTRIES and SB_CACHE_L1_
       if (id <= 5) firstBodies.set(id, res.text);
     }
   };
-  await Promise.all(Array.from({ length: 32 }, worker));
+  await Promise.all(Array.from({ length: 64 }, worker));
 
   const { cache } = await stats(node);
   assert.ok(cache.entries > 0 && cache.entries <= 1000, `entries ${cache.entries} within 1000`);
   assert.ok(cache.l1_bytes > 0 && cache.l1_bytes <= 200000, `l1_bytes ${cache.l1_bytes} within 200000`);
-  assert.ok(cache.evictions >= 2000, `evictions ${cache.evictions} >= 2000`);
+  assert.ok(cache.evictions >= KEYS - 1000, `evictions ${cache.evictions} >= ${KEYS - 1000}`);
   assert.ok(cache.misses >= KEYS, `every key was loaded once (${cache.misses} misses)`);
 
   // Evicted keys are still served, from Redis, with the same body.
