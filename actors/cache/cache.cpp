@@ -111,9 +111,10 @@ caf::actor& entry_for(cache_actor* self, const cache_request& request) {
   return slot.entry;
 }
 
-void refresh_in_background(cache_actor* self, const cache_request& request) {
+void refresh_in_background(cache_actor* self, const cache_request& request,
+                           bool early) {
   auto& entry = entry_for(self, request);
-  self->send(entry, cache_refresh_atom::value, request);
+  self->send(entry, cache_refresh_atom::value, request, early);
 }
 
 cache_result from_value(const cached_value& value, cache_source source) {
@@ -287,13 +288,13 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
               bump(stats_of(self).cache.hits);
               auto result = from_value(*value, cache_source::hit);
               if (refresh_early(*value, now))
-                refresh_in_background(self, request);
+                refresh_in_background(self, request, true);
               return result;
             }
             case cached_value::freshness::stale_revalidate: {
               bump(stats_of(self).cache.stale);
               auto result = from_value(*value, cache_source::stale);
-              refresh_in_background(self, request);
+              refresh_in_background(self, request, false);
               return result;
             }
             case cached_value::freshness::grace:

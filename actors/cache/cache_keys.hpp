@@ -41,20 +41,25 @@ inline constexpr const char* bookkeeping_ttl_ms = "86400000";
 
 /// KEYS: value, version, lease. ARGV: lease token, lease ms, mode, now ms,
 /// stale-window ms. Mode 0: never lease; 1: lease when the value is missing
-/// or past its stale-while-revalidate window (a load is needed); 2: always
-/// lease (a refresh). Returns {value or nil, version, 1 if leased}. Reading
+/// or past its stale-while-revalidate window (a load is needed); 2: lease
+/// when it is missing or no longer fresh (a stale-while-revalidate refresh:
+/// none is needed if another one already landed); 3: always lease (an early
+/// XFetch refresh). Returns {value or nil, version, 1 if leased}. Reading
 /// the version in the same step as the value is what lets a later store
 /// detect an invalidation that happened while it was loading.
 inline constexpr const char* get_or_lease_script = R"lua(
 local v = redis.call('GET', KEYS[1])
 local ver = redis.call('GET', KEYS[2]) or '0'
-local need = ARGV[3] == '2'
-if ARGV[3] == '1' then
+local mode = ARGV[3]
+local need = mode == '3'
+if mode == '1' or mode == '2' then
   if not v then
     need = true
   else
     local fresh_until = tonumber(string.match(v, '^(%d+) ')) or 0
-    need = fresh_until + tonumber(ARGV[5]) <= tonumber(ARGV[4])
+    local window = 0
+    if mode == '1' then window = tonumber(ARGV[5]) end
+    need = fresh_until + window <= tonumber(ARGV[4])
   end
 end
 local leased = 0

@@ -290,7 +290,7 @@ void on_lookup_for_readers(cache_entry_actor* self,
     st.latest = value;
     if (refresh_early(*value, now)) {
       st.background = true;
-      lookup(self, 2);
+      lookup(self, 3); // early XFetch refresh: always reload
       return;
     }
     release_lease(self);
@@ -374,7 +374,7 @@ void lookup(cache_entry_actor* self, int mode) {
               bump(stats_of(self).cache.redis_errors);
               st.version_known = false;
             }
-            if (mode == 2)
+            if (mode >= 2)
               on_lookup_for_refresh(self, std::move(value));
             else
               on_lookup_for_readers(self, std::move(value));
@@ -383,7 +383,7 @@ void lookup(cache_entry_actor* self, int mode) {
             auto& st = self->state;
             bump(stats_of(self).cache.redis_errors);
             st.version_known = false;
-            if (mode == 2)
+            if (mode >= 2)
               on_lookup_for_refresh(self, std::nullopt);
             else
               on_lookup_for_readers(self, std::nullopt);
@@ -418,7 +418,7 @@ caf::behavior cache_entry_impl(cache_entry_actor* self,
         }
         return promise;
       },
-      [=](cache_refresh_atom, cache_request& request) {
+      [=](cache_refresh_atom, cache_request& request, bool early) {
         auto& st = self->state;
         ++st.answered; // nobody waits for a refresh: it counts as answered
         if (st.now != phase::idle) {
@@ -427,7 +427,9 @@ caf::behavior cache_entry_impl(cache_entry_actor* self,
         }
         begin_round(self, request);
         st.background = true;
-        lookup(self, 2);
+        // A stale-while-revalidate refresh loads only if no other refresh
+        // has landed meanwhile; an early (XFetch) one always does.
+        lookup(self, early ? 3 : 2);
       },
       [=](cache_fill_atom) {
         auto& st = self->state;

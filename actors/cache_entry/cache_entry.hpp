@@ -36,7 +36,8 @@ struct cache_entry_config {
 
 /// Spawns an entry owned by `parent`. It accepts
 /// - `(cache_get_atom, cache_request, optional_value fallback) -> cache_result`
-/// - `(cache_refresh_atom, cache_request)`: refresh in the background
+/// - `(cache_refresh_atom, cache_request, bool early)`: refresh in the
+///   background (early: an XFetch refresh of a value still fresh)
 /// - `(cache_fill_atom)`: another node stored or gave up the key
 /// - `(entry_stop_atom)`: retire once idle
 /// and reports `(entry_done_atom, key, answered, optional_value)` to the

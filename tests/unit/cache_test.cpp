@@ -69,10 +69,12 @@ redis_reply run(scripted_bridge_state& st, const redis_command& cmd) {
     // KEYS value version lease; ARGV token ms mode now stale
     const auto &value = cmd[3], &version = cmd[4], &lease = cmd[5];
     bool has = st.data.count(value) > 0;
-    bool want = cmd[8] == "2" || (cmd[8] == "1" && !has);
-    if (cmd[8] == "1" && has) { // past the stale window: a load is needed
+    const auto& mode = cmd[8];
+    bool want = mode == "3" || ((mode == "1" || mode == "2") && !has);
+    if ((mode == "1" || mode == "2") && has) { // see get_or_lease_script
       auto fresh_until = std::stoll(st.data[value].substr(0, 13));
-      want = fresh_until + std::stoll(cmd[10]) <= std::stoll(cmd[9]);
+      auto window = mode == "1" ? std::stoll(cmd[10]) : 0;
+      want = fresh_until + window <= std::stoll(cmd[9]);
     }
     redis_reply r;
     r.type = redis_reply::kind::array;
