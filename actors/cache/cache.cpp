@@ -205,6 +205,17 @@ void on_node_message(cache_actor* self, const std::string& payload) {
     finish_invalidation(self, id, true);
 }
 
+/// Detaches every in-flight entry: what they read may predate invalidations
+/// this node could not hear, so none of it may reach the L1.
+void detach_all_entries(cache_actor* self) {
+  auto& st = self->state;
+  for (auto& [key, slot] : st.entries) {
+    self->demonitor(slot.entry);
+    self->send(slot.entry, entry_stop_atom::value);
+  }
+  st.entries.clear();
+}
+
 /// After the subscription or the command connection changed state.
 void enter_mode(cache_actor* self) {
   auto& st = self->state;
@@ -264,6 +275,9 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
       cache_keys::node_channel(st.config.key_prefix, st.config.node_id);
   self->send(st.config.redis_bridge, redis_sub_atom::value, st.events_channel);
   self->send(st.config.redis_bridge, redis_sub_atom::value, st.node_channel);
+  // Invalidations that could not reach Redis are retried until they do.
+  if (st.config.replay_interval.count() > 0)
+    self->delayed_send(self, st.config.replay_interval, tick_atom::value);
   self->set_down_handler([=](caf::down_msg& down) {
     // An entry died without retiring (a bug): forget it so the key heals.
     auto& entries = self->state.entries;
@@ -376,6 +390,7 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
                             if (i == st.invalidations.end())
                               return;
                             if (published.type != redis_reply::kind::integer) {
+                              remember_for_replay(self, groups);
                               finish_invalidation(self, id, false);
                               return;
                             }
@@ -387,6 +402,7 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
                                                  ack_timeout_atom::value, id);
                           },
                           [=](caf::error&) {
+                            remember_for_replay(self, groups);
                             finish_invalidation(self, id, false);
                           });
                 },
@@ -410,6 +426,7 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
         // Invalidations may have been missed while we were not subscribed.
         auto& st = self->state;
         st.subscribed = true;
+        detach_all_entries(self);
         st.l1->clear();
         publish_l1_figures(self);
         replay_invalidations(self);
@@ -417,12 +434,14 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
       [=](redis_lost_atom) {
         auto& st = self->state;
         st.subscribed = false;
+        detach_all_entries(self);
         enter_mode(self);
       },
       [=](redis_up_atom) {
         auto& st = self->state;
         st.redis_up = true;
         enter_mode(self);
+        replay_invalidations(self);
       },
       [=](redis_down_atom) {
         auto& st = self->state;
@@ -430,6 +449,12 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
         enter_mode(self);
       },
       [=](bool) {}, // answers to our own replayed invalidations
+      [=](tick_atom) {
+        if (self->state.redis_up)
+          replay_invalidations(self);
+        self->delayed_send(self, self->state.config.replay_interval,
+                           tick_atom::value);
+      },
       // Answers to fire-and-forget commands (PUBLISH of acks).
       [=](const redis_reply&) {},
   };

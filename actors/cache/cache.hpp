@@ -30,6 +30,9 @@ struct cache_config {
   /// are then fresh for at most this long (bounded staleness).
   std::chrono::milliseconds outage_ttl{2000};
   std::size_t max_replayed_groups = 10'000;
+  /// How often invalidations that could not reach Redis are retried
+  /// (0: only when Redis or the subscription comes back).
+  std::chrono::milliseconds replay_interval{5000};
   std::size_t l1_max_entries = 100'000;
   std::size_t l1_max_bytes = 64u << 20;
   unsigned ttl_jitter_percent = 10;

@@ -44,7 +44,9 @@ inline constexpr const char* bookkeeping_ttl_ms = "86400000";
 /// or past its stale-while-revalidate window (a load is needed); 2: lease
 /// when it is missing or no longer fresh (a stale-while-revalidate refresh:
 /// none is needed if another one already landed); 3: always lease (an early
-/// XFetch refresh). Returns {value or nil, version, 1 if leased}. Reading
+/// XFetch refresh). Returns {value or nil, version, 1 if leased, 1 if a
+/// load is needed} — the caller follows this decision rather than its own
+/// clock, so the two never disagree at the boundary. Reading
 /// the version in the same step as the value is what lets a later store
 /// detect an invalidation that happened while it was loading.
 inline constexpr const char* get_or_lease_script = R"lua(
@@ -58,7 +60,10 @@ if mode == '1' or mode == '2' then
   else
     local fresh_until = tonumber(string.match(v, '^(%d+) ')) or 0
     local window = 0
-    if mode == '1' then window = tonumber(ARGV[5]) end
+    -- a remembered 404 is never served past its time
+    if mode == '1' and not string.find(v, ' !404$') then
+      window = tonumber(ARGV[5])
+    end
     need = fresh_until + window <= tonumber(ARGV[4])
   end
 end
@@ -66,7 +71,7 @@ local leased = 0
 if need and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   leased = 1
 end
-return {v or false, ver, leased}
+return {v or false, ver, leased, need and 1 or 0}
 )lua";
 
 /// KEYS: value, version, members, lease. ARGV: version read before the

@@ -85,7 +85,9 @@ void l1_store::cap_freshness(int64_t until_ms) {
 }
 
 void l1_store::evict_one() {
-  erase(order_.back());
+  // A copy: erase() destroys the list node the back() reference points into.
+  auto key = order_.back();
+  erase(key);
 }
 
 } // namespace switchboard

@@ -69,6 +69,7 @@ struct cache_entry_state {
   std::optional<cached_value> latest;   // last value seen, for the L1
   std::string version;                  // group version read before the load
   bool version_known = false;
+  bool need = false; // Redis's verdict: a load is needed
   bool leased = false;
   bool waited = false;     // already waited for another node once
   bool background = false; // a refresh nobody waits for
@@ -283,33 +284,33 @@ void on_lookup_for_readers(cache_entry_actor* self,
   auto now = wall_clock_ms();
   auto fresh = value ? value->at(now, st.request.policy)
                      : cached_value::freshness::expired;
-  switch (fresh) {
-  case cached_value::freshness::fresh:
+  // When Redis answered, its decision stands (it and we read the clock at
+  // slightly different moments): no load needed means the value serves.
+  bool load_needed =
+      st.version_known ? st.need
+                       : fresh != cached_value::freshness::fresh &&
+                             fresh != cached_value::freshness::stale_revalidate;
+  if (!load_needed && value) {
     st.now = phase::idle;
-    answer_all(self, &*value, cache_source::hit);
     st.latest = value;
-    if (refresh_early(*value, now)) {
-      st.background = true;
-      lookup(self, 3); // early XFetch refresh: always reload
+    if (fresh == cached_value::freshness::fresh) {
+      answer_all(self, &*value, cache_source::hit);
+      if (refresh_early(*value, now)) {
+        st.background = true;
+        lookup(self, 3); // early XFetch refresh: always reload
+        return;
+      }
+      release_lease(self);
+      maybe_done(self);
       return;
     }
-    release_lease(self);
-    maybe_done(self);
-    return;
-  case cached_value::freshness::stale_revalidate:
-    st.now = phase::idle;
     answer_all(self, &*value, cache_source::stale);
-    st.latest = value;
     st.background = true;
     lookup(self, 2);
     return;
-  case cached_value::freshness::grace:
-    st.fallback = value;
-    break;
-  case cached_value::freshness::expired:
-    break;
   }
-  // A load is needed.
+  if (value && fresh != cached_value::freshness::expired)
+    st.fallback = value; // served if the load fails (fail-safe)
   if (st.leased || !st.version_known || st.waited) {
     load(self);
     return;
@@ -321,18 +322,22 @@ void on_lookup_for_readers(cache_entry_actor* self,
                      ++st.attempt);
 }
 
-/// After a lookup of mode 2 (a background refresh).
+/// After a lookup of mode 2 or 3 (a background refresh).
 void on_lookup_for_refresh(cache_entry_actor* self,
                            std::optional<cached_value> value) {
   auto& st = self->state;
-  if (st.leased) {
+  if (st.leased || !st.version_known) {
+    // Ours to refresh — or Redis failed, and then only a load can refresh.
     if (value)
       st.fallback = value;
     load(self);
     return;
   }
-  // Someone else refreshes it. Readers who joined meanwhile still need an
-  // answer: treat them as a fresh lookup would.
+  // Someone else refreshed or refreshes it. A fresh value from them is what
+  // our L1 should hold. Readers who joined meanwhile still need an answer.
+  if (value && value->at(wall_clock_ms(), st.request.policy) ==
+                   cached_value::freshness::fresh)
+    st.latest = value;
   st.now = phase::idle;
   st.background = false;
   if (!st.waiters.empty()) {
@@ -363,16 +368,20 @@ void lookup(cache_entry_actor* self, int mode) {
             auto& st = self->state;
             std::optional<cached_value> value;
             if (reply.type == redis_reply::kind::array &&
-                reply.elements.size() == 3) {
+                reply.elements.size() == 4) {
               auto& v = reply.elements[0];
               if (v.type == redis_reply::kind::string)
                 value = cached_value::decode(v.str);
               st.version = reply.elements[1].str;
               st.version_known = true;
               st.leased = st.leased || reply.elements[2].integer == 1;
+              st.need = reply.elements[3].integer == 1;
             } else {
               bump(stats_of(self).cache.redis_errors);
               st.version_known = false;
+              // The script may have run and taken the lease before its
+              // reply was lost: release later (the release checks our token).
+              st.leased = true;
             }
             if (mode >= 2)
               on_lookup_for_refresh(self, std::move(value));
@@ -383,6 +392,7 @@ void lookup(cache_entry_actor* self, int mode) {
             auto& st = self->state;
             bump(stats_of(self).cache.redis_errors);
             st.version_known = false;
+            st.leased = true; // maybe taken before the timeout: see above
             if (mode >= 2)
               on_lookup_for_refresh(self, std::nullopt);
             else
@@ -395,6 +405,8 @@ void begin_round(cache_entry_actor* self, cache_request& request) {
   st.request = std::move(request);
   st.waited = false;
   st.version_known = false;
+  st.need = false;
+  st.leased = false;
 }
 
 caf::behavior cache_entry_impl(cache_entry_actor* self,

@@ -50,8 +50,10 @@ void post_to(const caf::weak_actor_ptr& weak, Ts&&... xs) {
 void probe(redis_bridge_actor* self) {
   auto& st = self->state;
   self->delayed_send(self, st.config.probe_interval, probe_atom::value);
-  if (!st.subscribed || !st.counter->stats().redis_up)
+  if (!st.subscribed || !st.counter->stats().redis_up) {
+    st.probe_sent.reset(); // a probe sent before the outage proves nothing
     return;
+  }
   auto now = clock_type::now();
   if (st.probe_sent && now - *st.probe_sent > st.config.probe_timeout) {
     spdlog::warn("redis_bridge: subscription probe did not come back in {} "

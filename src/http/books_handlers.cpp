@@ -21,13 +21,6 @@ namespace {
 constexpr int64_t default_page = 20;
 constexpr int64_t max_page = 100;
 
-bool id_param(route_call& call, size_t index, int64_t& id) {
-  if (parse_id(call.params[index], id))
-    return true;
-  call.respond(bad_request("id: must be a positive 64-bit integer"));
-  return false;
-}
-
 std::string book_group(int64_t id) {
   return "book:" + std::to_string(id);
 }
@@ -41,12 +34,10 @@ const char* books_list_group = "books:list";
 /// Reads {title, description, published} for create (`creating`) or patch.
 std::optional<store::book_fields> book_fields_of(route_call& call,
                                                  bool creating) {
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return std::nullopt;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   store::book_fields fields;
   fields.title = in.string("title", 1, 200, creating);
   fields.description = in.string("description", 0, 5000, false);
@@ -98,12 +89,13 @@ void create_book(route_call& call) {
     return;
   auto copy = call; // the handler returns before the token is checked
   with_user(call, [copy, fields = *fields](int64_t user_id) mutable {
-    run_write(
-        copy, store::create_book(user_id, fields), 201,
-        [](const boost::json::value& book) {
-          auto id = book.at("id").as_int64();
-          return std::vector<std::string>{book_group(id), books_list_group};
-        });
+    run_write(copy, store::create_book(user_id, fields), 201,
+              [](const boost::json::value* book) {
+                std::vector<std::string> groups{books_list_group};
+                if (book != nullptr) // a cached 404 for the new id must go too
+                  groups.push_back(book_group(book->at("id").as_int64()));
+                return groups;
+              });
   });
 }
 
@@ -118,7 +110,7 @@ void patch_book(route_call& call) {
   with_user(call, [copy, id, fields = *fields](int64_t user_id) mutable {
     run_write(
         copy, store::update_book(id, user_id, fields), 200,
-        [id](const boost::json::value&) {
+        [id](const boost::json::value*) {
           return std::vector<std::string>{book_group(id), books_list_group};
         });
   });
@@ -136,12 +128,10 @@ void create_chapter(route_call& call) {
   int64_t book_id = 0;
   if (!id_param(call, 0, book_id))
     return;
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   auto title = in.string("title", 1, 200, true);
   auto text = in.string("body", 1, 200'000, true);
   if (!in.ok()) {
@@ -151,13 +141,16 @@ void create_chapter(route_call& call) {
   auto copy = call;
   with_user(call, [copy, book_id, title = *title,
                    text = *text](int64_t user_id) mutable {
-    run_write(copy, store::create_chapter(book_id, user_id, title, text), 201,
-              [book_id](const boost::json::value& chapter) {
-                return std::vector<std::string>{
-                    book_group(book_id), books_list_group,
-                    chapters_group(book_id),
-                    "chapter:" + std::to_string(chapter.at("id").as_int64())};
-              });
+    run_write(
+        copy, store::create_chapter(book_id, user_id, title, text), 201,
+        [book_id](const boost::json::value* chapter) {
+          std::vector<std::string> groups{book_group(book_id), books_list_group,
+                                          chapters_group(book_id)};
+          if (chapter != nullptr) // a cached 404 for the new id too
+            groups.push_back("chapter:" +
+                             std::to_string(chapter->at("id").as_int64()));
+          return groups;
+        });
   });
 }
 

@@ -13,10 +13,8 @@ namespace switchboard::http {
 
 void get_chapter(route_call& call) {
   int64_t id = 0;
-  if (!parse_id(call.params[0], id)) {
-    call.respond(bad_request("id: must be a positive 64-bit integer"));
+  if (!id_param(call, 0, id))
     return;
-  }
   auto key = "chapter:" + std::to_string(id);
   serve_cached(call, key, key, freshness_class::item, store::load_chapter(id),
                "chapter");
@@ -24,16 +22,12 @@ void get_chapter(route_call& call) {
 
 void patch_chapter(route_call& call) {
   int64_t id = 0;
-  if (!parse_id(call.params[0], id)) {
-    call.respond(bad_request("id: must be a positive 64-bit integer"));
+  if (!id_param(call, 0, id))
     return;
-  }
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   auto title = in.string("title", 1, 200, false);
   auto text = in.string("body", 1, 200'000, false);
   if (!in.ok()) {
@@ -42,13 +36,16 @@ void patch_chapter(route_call& call) {
   }
   auto copy = call;
   with_user(call, [copy, id, title, text](int64_t user_id) mutable {
-    run_write(copy, store::update_chapter(id, user_id, title, text), 200,
-              [id](const boost::json::value& chapter) {
-                auto book = chapter.at("book_id").as_int64();
-                return std::vector<std::string>{"chapter:" + std::to_string(id),
-                                                "chapters:book:" +
-                                                    std::to_string(book)};
-              });
+    run_write(
+        copy, store::update_chapter(id, user_id, title, text), 200,
+        [id](const boost::json::value* chapter) {
+          std::vector<std::string> groups{"chapter:" + std::to_string(id)};
+          // Unknown outcome: the chapter list expires with its TTL.
+          if (chapter != nullptr)
+            groups.push_back("chapters:book:" +
+                             std::to_string(chapter->at("book_id").as_int64()));
+          return groups;
+        });
   });
 }
 

@@ -3,6 +3,8 @@
 // exhaust the stack.
 #include "src/http/json_body.hpp"
 
+#include "src/http/errors.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
@@ -33,6 +35,15 @@ parsed_body parse_json_object(const http_request& request) {
   }
   out.object = std::move(value.as_object());
   return out;
+}
+
+std::optional<boost::json::object> body_or_400(route_call& call) {
+  auto body = parse_json_object(call.request);
+  if (!body.error.empty()) {
+    call.respond(bad_request(body.error));
+    return std::nullopt;
+  }
+  return std::move(body.object);
 }
 
 namespace {

@@ -5,6 +5,8 @@
 
 #include "switchboard/http.hpp"
 
+#include "src/http/router.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -20,6 +22,9 @@ struct parsed_body {
 };
 
 parsed_body parse_json_object(const http_request& request);
+
+/// The body as an object, or nullopt after answering 400.
+std::optional<boost::json::object> body_or_400(route_call& call);
 
 /// Collects field errors; the first one is reported.
 class field_reader {

@@ -105,6 +105,13 @@ void router::dispatch(route_call& call) const {
     call.respond(not_found("no such endpoint"));
 }
 
+bool id_param(route_call& call, size_t index, int64_t& id) {
+  if (parse_id(call.params[index], id))
+    return true;
+  call.respond(bad_request("id: must be a positive 64-bit integer"));
+  return false;
+}
+
 bool parse_id(std::string_view text, int64_t& out) {
   if (text.empty() || text.size() > 19 || text[0] == '0')
     return false;

@@ -68,4 +68,7 @@ const router& node_routes();
 /// Parses a positive 64-bit id as the contract defines ids.
 bool parse_id(std::string_view text, int64_t& out);
 
+/// Reads path parameter `index` as an id, or answers 400 and returns false.
+bool id_param(route_call& call, size_t index, int64_t& id);
+
 } // namespace switchboard::http

@@ -42,12 +42,10 @@ void answer_with_session(route_call& call, db_result& result, unsigned status) {
 } // namespace
 
 void register_account(route_call& call) {
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   auto username = in.string("username", 3, 32, true);
   auto password = in.string("password", 8, 128, true);
   auto display_name = in.string("display_name", 1, 64, false);
@@ -70,12 +68,10 @@ void register_account(route_call& call) {
 }
 
 void login(route_call& call) {
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   auto username = in.string("username", 1, 64, true);
   auto password = in.string("password", 1, 1024, true);
   if (!in.ok()) {
@@ -95,22 +91,18 @@ void logout(route_call& call) {
 
 void get_user(route_call& call) {
   int64_t id = 0;
-  if (!parse_id(call.params[0], id)) {
-    call.respond(bad_request("id: must be a positive 64-bit integer"));
+  if (!id_param(call, 0, id))
     return;
-  }
   auto key = "user:" + std::to_string(id);
   serve_cached(call, key, key, freshness_class::item, store::load_user(id),
                "user");
 }
 
 void patch_me(route_call& call) {
-  auto body = parse_json_object(call.request);
-  if (!body.error.empty()) {
-    call.respond(bad_request(body.error));
+  auto body = body_or_400(call);
+  if (!body)
     return;
-  }
-  field_reader in{body.object};
+  field_reader in{*body};
   auto display_name = in.string("display_name", 1, 64, false);
   auto bio = in.string("bio", 0, 1000, false);
   if (!in.ok()) {
@@ -120,7 +112,7 @@ void patch_me(route_call& call) {
   auto copy = call;
   with_user(call, [copy, display_name, bio](int64_t user_id) mutable {
     run_write(copy, store::update_user(user_id, display_name, bio), 200,
-              [user_id](const boost::json::value&) {
+              [user_id](const boost::json::value*) {
                 return std::vector<std::string>{"user:" +
                                                 std::to_string(user_id)};
               });

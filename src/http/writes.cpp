@@ -57,21 +57,38 @@ void run_write(route_call& call, db_job job, unsigned ok_status,
   auto self = call.self;
   auto node = call.node;
   auto respond = call.respond;
-  run_job(call, std::move(job),
-          [self, node, respond, ok_status, groups](db_result& result) {
-            http_response response;
-            response.status = ok_status;
-            response.body = boost::json::serialize(result.value);
-            response.with("Cache-Control", "no-store");
-            auto deadline = std::chrono::milliseconds{
-                2 * node->config->redis_timeout_ms +
-                node->config->cache_ack_timeout_ms + 500};
-            // The write is committed; whatever happens to the invalidation,
-            // the client gets its answer (the cache logs what failed).
-            self->request(node->cache, deadline, cache_inval_atom::value,
-                          groups(result.value))
-                .then([respond, response](bool) { respond(response); },
-                      [respond, response](caf::error&) { respond(response); });
+  auto invalidate_then = [self, node, respond](std::vector<std::string> names,
+                                               http_response response) {
+    auto deadline =
+        std::chrono::milliseconds{2 * node->config->redis_timeout_ms +
+                                  node->config->cache_ack_timeout_ms + 500};
+    // Whatever happens to the invalidation, the client gets its answer (the
+    // cache logs what failed and retries it).
+    self->request(node->cache, deadline, cache_inval_atom::value,
+                  std::move(names))
+        .then([respond, response](bool) { respond(response); },
+              [respond, response](caf::error&) { respond(response); });
+  };
+  auto deadline = std::chrono::milliseconds{node->config->db_timeout_ms + 1000};
+  self->request(node->db_pool, deadline, db_run_atom::value, std::move(job))
+      .then(
+          [=](db_result& result) {
+            if (result.status == db_status::ok) {
+              http_response response;
+              response.status = ok_status;
+              response.body = boost::json::serialize(result.value);
+              response.with("Cache-Control", "no-store");
+              invalidate_then(groups(&result.value), std::move(response));
+            } else if (result.status == db_status::unavailable) {
+              // The connection may have died after the commit.
+              invalidate_then(groups(nullptr), error_for(result));
+            } else {
+              respond(error_for(result));
+            }
+          },
+          [=](caf::error&) {
+            invalidate_then(groups(nullptr),
+                            unavailable("database did not answer in time"));
           });
 }
 

@@ -17,11 +17,15 @@ namespace switchboard::http {
 /// The contract's error response for a failed db_result.
 http_response error_for(const db_result& result);
 
+/// The cache groups a write touched. `written` is the written row, or null
+/// when the outcome is unknown (the database did not answer in time: the
+/// commit may have happened) — then name every group you can.
 using groups_of =
-    std::function<std::vector<std::string>(const boost::json::value& written)>;
+    std::function<std::vector<std::string>(const boost::json::value* written)>;
 
-/// Runs `job`; on success invalidates `groups(value)` and answers
-/// `ok_status` with the value as the body.
+/// Runs `job`; on success invalidates `groups(&value)` and answers
+/// `ok_status` with the value as the body. When the outcome is unknown it
+/// still invalidates `groups(nullptr)` before answering 503.
 void run_write(route_call& call, db_job job, unsigned ok_status,
                groups_of groups);
 

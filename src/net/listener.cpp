@@ -88,15 +88,17 @@ void listener::drain() {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
   });
-  std::vector<std::shared_ptr<http_session>> live;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    for (auto& [ptr, entry] : sessions_)
-      if (auto session = entry.lock())
-        live.push_back(std::move(session));
-  }
-  for (auto& session : live)
+  for (auto& session : live_sessions())
     session->drain();
+}
+
+std::vector<std::shared_ptr<http_session>> listener::live_sessions() const {
+  std::vector<std::shared_ptr<http_session>> live;
+  std::lock_guard<std::mutex> guard{mutex_};
+  for (auto& [ptr, entry] : sessions_)
+    if (auto session = entry.lock())
+      live.push_back(std::move(session));
+  return live;
 }
 
 std::size_t listener::session_count() const {
@@ -105,14 +107,7 @@ std::size_t listener::session_count() const {
 }
 
 void listener::abandon_all() {
-  std::vector<std::shared_ptr<http_session>> live;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    for (auto& [ptr, entry] : sessions_)
-      if (auto session = entry.lock())
-        live.push_back(std::move(session));
-  }
-  for (auto& session : live)
+  for (auto& session : live_sessions())
     session->abandon();
 }
 

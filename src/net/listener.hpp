@@ -51,6 +51,7 @@ public:
 private:
   void accept();
   void forget(const http_session* session);
+  std::vector<std::shared_ptr<http_session>> live_sessions() const;
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;

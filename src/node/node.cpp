@@ -122,15 +122,21 @@ int run_node(const node_config& config) {
                                       ms{config.db_timeout_ms},
                                       ms{config.fault_db_delay_ms}},
                      config.db_pool_size, config.db_queue_limit});
-  auto cache = spawn_cache(
-      system, stats,
-      cache_config{
-          bridge, pool, config.node_id, config.redis_key_prefix,
-          ms{config.redis_timeout_ms}, ms{config.db_timeout_ms},
-          ms{config.cache_lease_wait_ms}, ms{config.cache_soft_timeout_ms},
-          ms{config.cache_ack_timeout_ms}, ms{config.cache_outage_ttl_ms},
-          10'000, config.cache_l1_max_entries, config.cache_l1_max_bytes,
-          config.cache_ttl_jitter_percent});
+  cache_config caching;
+  caching.redis_bridge = bridge;
+  caching.db_pool = pool;
+  caching.node_id = config.node_id;
+  caching.key_prefix = config.redis_key_prefix;
+  caching.redis_timeout = ms{config.redis_timeout_ms};
+  caching.db_timeout = ms{config.db_timeout_ms};
+  caching.lease_wait = ms{config.cache_lease_wait_ms};
+  caching.soft_timeout = ms{config.cache_soft_timeout_ms};
+  caching.ack_timeout = ms{config.cache_ack_timeout_ms};
+  caching.outage_ttl = ms{config.cache_outage_ttl_ms};
+  caching.l1_max_entries = config.cache_l1_max_entries;
+  caching.l1_max_bytes = config.cache_l1_max_bytes;
+  caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
+  auto cache = spawn_cache(system, stats, std::move(caching));
 
   auto context = std::make_shared<node_context>();
   context->config = shared_config;

@@ -275,8 +275,12 @@ void connection::subscribe(std::string channel) {
                        channel = std::move(channel)]() mutable {
     if (!self->channels_.insert(channel).second)
       return;
-    if (self->connected_ && self->context_ != nullptr)
+    if (self->connected_ && self->context_ != nullptr) {
+      // Its confirmation must not count towards the batch sent at connect.
+      if (self->awaiting_confirmations_ > 0)
+        ++self->awaiting_confirmations_;
       self->send_subscription("SUBSCRIBE", {channel});
+    }
   });
 }
 

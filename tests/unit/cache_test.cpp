@@ -85,6 +85,7 @@ redis_reply run(scripted_bridge_state& st, const redis_command& cmd) {
     if (leased)
       st.data[lease] = cmd[6];
     r.elements.push_back(integer_reply(leased ? 1 : 0));
+    r.elements.push_back(integer_reply(want ? 1 : 0));
     return r;
   }
   if (script == cache_keys::store_script) {
@@ -171,6 +172,7 @@ struct fixture : test_coordinator_fixture<> {
     cfg.db_pool = database;
     cfg.node_id = "n1";
     cfg.key_prefix = "test:";
+    cfg.replay_interval = std::chrono::milliseconds{0}; // no endless timers
     return cfg;
   }());
 
