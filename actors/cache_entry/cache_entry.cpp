@@ -417,6 +417,9 @@ caf::behavior cache_entry_impl(cache_entry_actor* self,
       std::make_unique<kind_counter>(std::move(stats), actor_kind::cache_entry);
   st.config = std::move(config);
   st.parent = std::move(parent);
+  // With the cache gone nobody would retire us: end with it.
+  self->monitor(st.parent);
+  self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   return {
       [=](cache_get_atom, cache_request& request, optional_value& fallback) {
         auto& st = self->state;

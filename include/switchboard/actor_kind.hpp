@@ -10,23 +10,25 @@
 namespace switchboard {
 
 enum class actor_kind : std::size_t {
-  connection,   // one per accepted HTTP/WS/SSE connection
-  session,      // one per signed-in user with live connections on this node
-  channel,      // one per channel with local subscribers
-  cache,        // the node's cache registry: key -> cache_entry
-  cache_entry,  // one per key while a load for it is in flight
-  redis_bridge, // owns the node's Redis connections
-  db_pool,      // queues database jobs for idle workers
-  db_worker,    // owns one PostgreSQL connection (detached: blocking I/O)
-  count_        // not a kind: the number of kinds
+  connection,       // one per accepted HTTP/WS/SSE connection
+  session,          // one per signed-in user with live connections on this node
+  channel,          // one per channel with local subscribers
+  channel_registry, // the node's map from channel name to channel actor
+  cache,            // the node's cache registry: key -> cache_entry
+  cache_entry,      // one per key while a load for it is in flight
+  redis_bridge,     // owns the node's Redis connections
+  db_pool,          // queues database jobs for idle workers
+  db_worker,        // owns one PostgreSQL connection (detached: blocking I/O)
+  count_            // not a kind: the number of kinds
 };
 
 inline constexpr std::size_t actor_kind_count =
     static_cast<std::size_t>(actor_kind::count_);
 
 inline constexpr std::array<std::string_view, actor_kind_count>
-    actor_kind_names{"connection",  "session",      "channel", "cache",
-                     "cache_entry", "redis_bridge", "db_pool", "db_worker"};
+    actor_kind_names{"connection",       "session", "channel",
+                     "channel_registry", "cache",   "cache_entry",
+                     "redis_bridge",     "db_pool", "db_worker"};
 
 constexpr std::string_view to_string(actor_kind kind) {
   return actor_kind_names[static_cast<std::size_t>(kind)];

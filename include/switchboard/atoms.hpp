@@ -37,6 +37,13 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 // connection protocol
 using conn_closed_atom = caf::atom_constant<caf::atom("conn_close")>;
+using ws_open_atom = caf::atom_constant<caf::atom("ws_open")>;
+
+// channel protocol
+using channel_join_atom = caf::atom_constant<caf::atom("ch_join")>;
+using channel_leave_atom = caf::atom_constant<caf::atom("ch_leave")>;
+using channel_idle_atom = caf::atom_constant<caf::atom("ch_idle")>;
+using channel_stop_atom = caf::atom_constant<caf::atom("ch_stop")>;
 
 // shared
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

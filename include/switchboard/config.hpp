@@ -54,6 +54,13 @@ struct node_config {
   uint32_t cache_ack_timeout_ms = 500;
   uint32_t cache_outage_ttl_ms = 2'000; // L1 freshness while Redis is down
 
+  // live updates
+  std::size_t ws_max_frame_bytes = 64 * 1024;
+  std::size_t live_max_queue = 1024;        // queued pushes per connection
+  std::size_t live_max_subscriptions = 128; // channels per connection
+  std::size_t channel_history_size = 1000;
+  uint32_t channel_history_ttl_s = 24 * 3600;
+
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
 

@@ -40,28 +40,37 @@ private:
 
 /// A stateful, event-based actor that reports to node_stats. The state must
 /// expose `std::unique_ptr<kind_counter> counter`; until it is set, the actor
-/// is simply not counted.
+/// is simply not counted. Mailbox depth is counted here (enqueued minus
+/// consumed) rather than read from CAF's queue: walking CAF 0.17's intrusive
+/// queue from outside is undefined behaviour that UBSan reports.
 template <class State>
 class instrumented_actor : public caf::stateful_actor<State> {
 public:
   using super = caf::stateful_actor<State>;
   using super::super;
 
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    depth_.fetch_add(1, std::memory_order_relaxed);
+    super::enqueue(std::move(ptr), eu);
+  }
+
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    auto result = super::consume(x);
+    if (result == caf::invoke_message_result::skipped)
+      return result; // stays in the mailbox: counted when finally consumed
+    auto depth = depth_.fetch_sub(1, std::memory_order_relaxed) - 1;
     if (auto* counter = this->state.counter.get()) {
       auto& kind_stats = counter->stats().of(counter->kind());
       kind_stats.processed.fetch_add(1, std::memory_order_relaxed);
-      // Sample the depth every 16th message: reading it is cheap but not
-      // free, and a pile-up worth reporting lasts many messages.
-      if ((sample_++ & 15u) == 0)
+      if (depth > 0)
         counter->stats().record_mailbox(counter->kind(),
-                                        this->mailbox().size());
+                                        static_cast<uint64_t>(depth));
     }
-    return super::consume(x);
+    return result;
   }
 
 private:
-  unsigned sample_ = 0;
+  std::atomic<int64_t> depth_{0};
 };
 
 } // namespace switchboard

@@ -10,8 +10,33 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <unordered_set>
 
 namespace switchboard {
+
+/// The connection actors alive on this node, so the final shutdown can end
+/// those whose sockets never said goodbye (a WebSocket outlives the HTTP
+/// session that upgraded it). Like node_stats, shared bookkeeping only.
+class connection_tracker {
+public:
+  void add(const caf::actor_addr& a) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    live_.insert(a);
+  }
+  void remove(const caf::actor_addr& a) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    live_.erase(a);
+  }
+  std::vector<caf::actor_addr> snapshot() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return {live_.begin(), live_.end()};
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::unordered_set<caf::actor_addr> live_;
+};
 
 struct node_context {
   std::shared_ptr<const node_config> config;
@@ -19,6 +44,8 @@ struct node_context {
   caf::actor cache;
   caf::actor db_pool;
   caf::actor redis_bridge;
+  caf::actor channels; // channel_registry
+  std::shared_ptr<connection_tracker> connections;
   std::chrono::steady_clock::time_point started;
 };
 

@@ -26,6 +26,9 @@ void get_user(route_call& call);
 void patch_me(route_call& call);
 void get_coin_packages(route_call& call);
 
+// publish_handlers.cpp
+void post_publish(route_call& call);
+
 // ops_handlers.cpp
 void get_healthz(route_call& call);
 void get_readyz(route_call& call);

@@ -23,6 +23,8 @@ const router& node_routes() {
     r.add("GET", "/api/users/:id", get_user);
     r.add("PATCH", "/api/users/me", patch_me);
     r.add("GET", "/api/coin-packages", get_coin_packages);
+    // server API
+    r.add("POST", "/api/publish", post_publish);
     // operations
     r.add("GET", "/healthz", get_healthz);
     r.add("GET", "/readyz", get_readyz);

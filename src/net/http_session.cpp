@@ -7,12 +7,15 @@
 #include "switchboard/atoms.hpp"
 
 #include "src/http/errors.hpp"
+#include "src/net/websocket_session.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -189,7 +192,35 @@ void http_session::on_body(boost::system::error_code ec) {
   dispatch();
 }
 
+void http_session::upgrade_to_websocket() {
+  auto req = parser_->release();
+  // The token may come as a header or, for browsers, a query parameter.
+  std::string token;
+  auto auth = req[bhttp::field::authorization];
+  if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer "))
+    token = std::string{auth.substr(7)};
+  if (auto url = boost::urls::parse_origin_form(req.target()); url) {
+    for (auto param : url->params())
+      if (param.key == "access_token" && token.empty())
+        token = param.value;
+  }
+  auto ws = std::make_shared<websocket_session>(
+      std::move(stream_), std::move(connection_),
+      websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue},
+      stats_);
+  connection_ = nullptr;
+  closed_ = true; // the socket now belongs to the websocket session
+  ws->start(std::move(req), std::move(token));
+}
+
 void http_session::dispatch() {
+  if (boost::beast::websocket::is_upgrade(parser_->get())) {
+    auto target = parser_->get().target();
+    if (target == "/ws" || target.substr(0, 4) == "/ws?") {
+      upgrade_to_websocket();
+      return;
+    }
+  }
   auto req = parser_->release();
   keep_alive_ = req.keep_alive();
   http_request request;

@@ -23,11 +23,15 @@
 
 namespace switchboard::net {
 
+struct websocket_limits;
+
 struct http_limits {
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t ws_max_frame_bytes = 64 * 1024;
+  std::size_t live_max_queue = 1024;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -59,6 +63,7 @@ private:
   void read_body();
   void on_body(boost::system::error_code ec);
   void dispatch();
+  void upgrade_to_websocket();
   void write(http_response response);
   void reject(unsigned status, std::string_view code, std::string_view text);
   void linger_then_close();

@@ -4,6 +4,7 @@
 #include "switchboard/node_context.hpp"
 
 #include "actors/cache/cache.hpp"
+#include "actors/channel_registry/channel_registry.hpp"
 #include "actors/connection/connection.hpp"
 #include "actors/db_pool/db_pool.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
@@ -138,18 +139,31 @@ int run_node(const node_config& config) {
   caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
   auto cache = spawn_cache(system, stats, std::move(caching));
 
+  auto channels = spawn_channel_registry(
+      system, stats,
+      channel_registry_config{
+          bridge, config.redis_key_prefix, ms{config.redis_timeout_ms},
+          live::history_settings{config.channel_history_size,
+                                 int64_t{config.channel_history_ttl_s} *
+                                     1000}});
+
   auto context = std::make_shared<node_context>();
   context->config = shared_config;
   context->stats = stats;
   context->cache = cache;
   context->db_pool = pool;
   context->redis_bridge = bridge;
+  context->channels = channels;
+  context->connections = std::make_shared<connection_tracker>();
   context->started = std::chrono::steady_clock::now();
   node_context_ptr node = context;
 
-  net::http_limits limits{config.max_header_bytes, config.max_body_bytes,
+  net::http_limits limits{config.max_header_bytes,
+                          config.max_body_bytes,
                           std::chrono::milliseconds{config.request_timeout_ms},
-                          std::chrono::milliseconds{config.idle_timeout_ms}};
+                          std::chrono::milliseconds{config.idle_timeout_ms},
+                          config.ws_max_frame_bytes,
+                          config.live_max_queue};
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, stats,
       [&system, node](http_sink_ptr sink, std::string remote) {
@@ -208,6 +222,7 @@ int run_node(const node_config& config) {
                  left);
 
   caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
   // Close Redis on its strand and wait for it, so hiredis frees its context.
@@ -221,6 +236,8 @@ int run_node(const node_config& config) {
   for (auto& t : io_threads)
     t.join();
   http->abandon_all(); // tells each leftover connection actor to quit
+  for (auto& addr : context->connections->snapshot())
+    caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   spdlog::info("node {} stopped", config.node_id);
   return 0;
   // ~actor_system waits for every actor; ~io_context then frees what is left.

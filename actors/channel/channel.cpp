@@ -1,0 +1,369 @@
+// channel — see channel.hpp.
+//
+// Ready state: the channel subscribes through the bridge, waits for the
+// subscription to be confirmed, then reads the channel's current offset
+// (the sequence key); messages with offsets at or below it were published
+// before we listened. From then on `delivered` is the last offset sent:
+// offset == delivered+1 goes out at once; a larger one means Pub/Sub lost
+// something, so the gap is read from the history (XRANGE) first, while
+// newer messages wait in order. After a lost subscription the same read
+// catches up on everything published meanwhile.
+//
+// Resume: a joiner with `since` gets its reply, then the history after
+// `since` up to `delivered`, then live messages — all sent by this actor
+// through one sink, so they cannot be reordered. If the history no longer
+// reaches back to `since` the reply says recovered:false.
+#include "actors/channel/channel.hpp"
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/instrumented.hpp"
+#include "switchboard/live.hpp"
+#include "switchboard/redis.hpp"
+
+#include "src/live/client_frames.hpp"
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <vector>
+
+namespace switchboard {
+
+namespace {
+
+struct subscriber {
+  caf::actor connection;
+  push_sink_ptr sink;
+};
+
+struct channel_state {
+  static inline const char* name = "channel";
+  std::unique_ptr<kind_counter> counter;
+  channel_config config;
+  caf::actor parent;
+  std::vector<subscriber> subscribers;
+  std::vector<channel_join> waiting_joins; // until ready
+  bool subscribed = false;
+  bool ready = false;    // subscribed and `delivered` known
+  bool filling = false;  // a history read is in flight
+  int64_t delivered = 0; // last offset delivered (or known published)
+  std::map<int64_t, std::shared_ptr<const std::string>> ahead; // by offset
+  uint64_t handled = 0; // joins and leaves handled
+  std::size_t max_ahead = 10'000;
+};
+
+using channel_actor = instrumented_actor<channel_state>;
+
+std::string history_key(const channel_state& st) {
+  return live::history_key(st.config.prefix, st.config.name);
+}
+
+void deliver(channel_actor* self, std::shared_ptr<const std::string> message) {
+  auto& st = self->state;
+  for (auto& s : st.subscribers)
+    s.sink->push(message);
+}
+
+/// Sends everything in `ahead` that is next in line.
+void flush_ahead(channel_actor* self) {
+  auto& st = self->state;
+  while (!st.ahead.empty() && st.ahead.begin()->first <= st.delivered + 1) {
+    auto i = st.ahead.begin();
+    if (i->first == st.delivered + 1) {
+      deliver(self, i->second);
+      st.delivered = i->first;
+    }
+    st.ahead.erase(i);
+  }
+}
+
+/// Decodes an XRANGE reply into (offset, message) pairs.
+std::vector<std::pair<int64_t, std::shared_ptr<const std::string>>>
+history_entries(const redis_reply& reply) {
+  std::vector<std::pair<int64_t, std::shared_ptr<const std::string>>> out;
+  if (reply.type != redis_reply::kind::array)
+    return out;
+  for (auto& entry : reply.elements) {
+    if (entry.elements.size() != 2)
+      continue;
+    auto& id = entry.elements[0].str; // "0-<offset>"
+    int64_t offset = 0;
+    if (id.size() < 3 || !live::parse_offset(id.substr(2), offset))
+      continue;
+    auto& fields = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2)
+      if (fields[i].str == "m")
+        out.emplace_back(
+            offset, std::make_shared<const std::string>(fields[i + 1].str));
+  }
+  return out;
+}
+
+void fill_gap(channel_actor* self);
+
+void process_joins(channel_actor* self);
+
+/// Reads the current offset once subscribed; then catches up or starts.
+void become_ready(channel_actor* self) {
+  auto& st = self->state;
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                redis_command{"GET", live::sequence_key(st.config.prefix,
+                                                        st.config.name)})
+      .then(
+          [=](redis_reply& reply) {
+            auto& st = self->state;
+            int64_t current = 0;
+            if (reply.type == redis_reply::kind::string)
+              live::parse_offset(reply.str, current);
+            else if (reply.type != redis_reply::kind::nil) {
+              // Try again shortly; joins wait.
+              self->delayed_send(self, std::chrono::milliseconds{200},
+                                 redis_resub_atom::value);
+              return;
+            }
+            if (!st.ready) {
+              st.delivered = std::max(st.delivered, current);
+              st.ready = true;
+              flush_ahead(self);
+              process_joins(self);
+            } else if (current > st.delivered) {
+              // We were resubscribed: read what was published meanwhile.
+              st.ahead.emplace(current, nullptr); // marks how far to read
+              fill_gap(self);
+            }
+          },
+          [=](caf::error&) {
+            self->delayed_send(self, std::chrono::milliseconds{200},
+                               redis_resub_atom::value);
+          });
+}
+
+/// Reads the history from delivered+1 up to the first message we hold.
+void fill_gap(channel_actor* self) {
+  auto& st = self->state;
+  if (st.filling || st.ahead.empty())
+    return;
+  auto upto = st.ahead.rbegin()->first;
+  st.filling = true;
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                redis_command{"XRANGE", history_key(st),
+                              "0-" + std::to_string(st.delivered + 1),
+                              "0-" + std::to_string(upto)})
+      .then(
+          [=](redis_reply& reply) {
+            auto& st = self->state;
+            st.filling = false;
+            for (auto& [offset, message] : history_entries(reply))
+              if (offset > st.delivered &&
+                  (!st.ahead.count(offset) || !st.ahead[offset]))
+                st.ahead[offset] = message;
+            // Whatever the history no longer holds is lost for good here:
+            // skip it (clients resuming from before it are told so).
+            auto first = st.ahead.begin();
+            if (first != st.ahead.end() && first->first > st.delivered + 1 &&
+                first->second) {
+              spdlog::warn("channel {}: offsets {}..{} are gone from history",
+                           st.config.name, st.delivered + 1, first->first - 1);
+              st.delivered = first->first - 1;
+            }
+            // Drop placeholder marks that the history did not fill.
+            for (auto i = st.ahead.begin(); i != st.ahead.end();)
+              i = i->second ? std::next(i) : st.ahead.erase(i);
+            flush_ahead(self);
+            if (!st.ahead.empty())
+              fill_gap(self);
+          },
+          [=](caf::error&) {
+            self->state.filling = false;
+            self->delayed_send(self, std::chrono::milliseconds{200},
+                               redis_resub_atom::value);
+          });
+}
+
+std::string reply_json(int64_t id, const std::string& channel, int64_t offset,
+                       std::optional<bool> recovered) {
+  boost::json::object reply{
+      {"ok", true}, {"channel", channel}, {"offset", std::to_string(offset)}};
+  if (id > 0)
+    reply["id"] = id;
+  if (recovered)
+    reply["recovered"] = *recovered;
+  return boost::json::serialize(reply);
+}
+
+void admit(channel_actor* self, channel_join join) {
+  auto& st = self->state;
+  if (!join.since || *join.since >= st.delivered) {
+    join.sink->reply(
+        reply_json(join.request_id, st.config.name, st.delivered,
+                   join.since ? std::optional<bool>{true} : std::nullopt));
+    st.subscribers.push_back({join.connection, join.sink});
+    self->monitor(join.connection);
+    return;
+  }
+  // Resume: read the history after `since` up to what we delivered. Live
+  // messages keep flowing to others meanwhile; this joiner gets them after
+  // its history (the channel actor handles one message at a time, and the
+  // joiner is added in the same step as its history is sent).
+  auto since = *join.since;
+  auto upto = st.delivered;
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                redis_command{"XRANGE", history_key(st),
+                              "0-" + std::to_string(since + 1),
+                              "0-" + std::to_string(upto)})
+      .then(
+          [=](redis_reply& reply) {
+            auto& st = self->state;
+            auto entries = history_entries(reply);
+            bool recovered =
+                !entries.empty() && entries.front().first == since + 1;
+            join.sink->reply(
+                reply_json(join.request_id, st.config.name, upto, recovered));
+            if (recovered)
+              for (auto& [offset, message] : entries)
+                join.sink->push(message);
+            // Anything delivered to the others while we read is sent now.
+            if (st.delivered > upto) {
+              // Rare: read the missing stretch synchronously from what others
+              // got is not kept; ask history again for it.
+              auto from = upto + 1, to = st.delivered;
+              self->request(st.config.redis_bridge, st.config.redis_timeout,
+                            redis_cmd_atom::value,
+                            redis_command{"XRANGE", history_key(st),
+                                          "0-" + std::to_string(from),
+                                          "0-" + std::to_string(to)})
+                  .then(
+                      [=](redis_reply& more) {
+                        for (auto& [offset, message] : history_entries(more))
+                          join.sink->push(message);
+                        self->state.subscribers.push_back(
+                            {join.connection, join.sink});
+                        self->monitor(join.connection);
+                      },
+                      [=](caf::error&) {
+                        join.sink->close(close_code::going_away,
+                                         "history unavailable");
+                      });
+              return;
+            }
+            st.subscribers.push_back({join.connection, join.sink});
+            self->monitor(join.connection);
+          },
+          [=](caf::error&) {
+            join.sink->reply(reply_json(join.request_id,
+                                        self->state.config.name, upto, false));
+            self->state.subscribers.push_back({join.connection, join.sink});
+            self->monitor(join.connection);
+          });
+}
+
+void process_joins(channel_actor* self) {
+  auto& st = self->state;
+  auto joins = std::move(st.waiting_joins);
+  st.waiting_joins.clear();
+  for (auto& join : joins)
+    admit(self, std::move(join));
+}
+
+void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  auto& subs = st.subscribers;
+  subs.erase(std::remove_if(subs.begin(), subs.end(),
+                            [&](const subscriber& s) {
+                              return s.connection.address() == who;
+                            }),
+             subs.end());
+  auto& waiting = st.waiting_joins;
+  waiting.erase(std::remove_if(waiting.begin(), waiting.end(),
+                               [&](const channel_join& j) {
+                                 return j.connection.address() == who;
+                               }),
+                waiting.end());
+  if (subs.empty() && waiting.empty())
+    self->send(st.parent, channel_idle_atom::value, st.config.name, st.handled);
+}
+
+caf::behavior channel_impl(channel_actor* self,
+                           std::shared_ptr<node_stats> stats,
+                           channel_config config, caf::actor parent) {
+  auto& st = self->state;
+  st.counter =
+      std::make_unique<kind_counter>(std::move(stats), actor_kind::channel);
+  st.config = std::move(config);
+  st.parent = std::move(parent);
+  self->send(st.config.redis_bridge, redis_sub_atom::value,
+             live::pubsub_channel(st.config.prefix, st.config.name));
+  self->monitor(st.parent);
+  self->set_down_handler([=](caf::down_msg& down) {
+    if (down.source == self->state.parent.address()) {
+      self->quit(); // the registry is gone: nobody would retire us
+      return;
+    }
+    remove_subscriber(self, down.source);
+  });
+  return {
+      [=](channel_join_atom, channel_join& join) {
+        auto& st = self->state;
+        ++st.handled;
+        if (!st.ready)
+          st.waiting_joins.push_back(std::move(join));
+        else
+          admit(self, std::move(join));
+      },
+      [=](channel_leave_atom, const caf::actor& connection) {
+        ++self->state.handled;
+        self->demonitor(connection);
+        remove_subscriber(self, connection.address());
+      },
+      [=](channel_stop_atom) {
+        auto& st = self->state;
+        self->send(st.config.redis_bridge, redis_unsub_atom::value,
+                   live::pubsub_channel(st.config.prefix, st.config.name));
+        self->quit();
+      },
+      [=](redis_msg_atom, const std::string&, const std::string& payload) {
+        auto& st = self->state;
+        int64_t offset = 0;
+        std::string message;
+        if (!live::split_published(payload, offset, message))
+          return;
+        if (st.ready && offset <= st.delivered)
+          return; // a duplicate, or published before we listened
+        if (st.ahead.size() >= st.max_ahead) {
+          bump(st.counter->stats().pubsub.dropped);
+          return; // history will fill it in
+        }
+        st.ahead[offset] =
+            std::make_shared<const std::string>(std::move(message));
+        if (!st.ready)
+          return;
+        flush_ahead(self);
+        if (!st.ahead.empty())
+          fill_gap(self);
+      },
+      [=](redis_resub_atom) {
+        self->state.subscribed = true;
+        become_ready(self);
+      },
+      [=](redis_lost_atom) { self->state.subscribed = false; },
+      [=](redis_up_atom) {},
+      [=](redis_down_atom) {},
+  };
+}
+
+} // namespace
+
+caf::actor spawn_channel(caf::local_actor* parent,
+                         std::shared_ptr<node_stats> stats,
+                         channel_config config) {
+  return parent->system().spawn(channel_impl, std::move(stats),
+                                std::move(config),
+                                caf::actor_cast<caf::actor>(parent));
+}
+
+} // namespace switchboard

@@ -1,0 +1,139 @@
+// live_requests — see live_requests.hpp.
+#include "actors/connection/live_requests.hpp"
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/redis.hpp"
+
+#include "src/live/channels.hpp"
+#include "src/live/client_frames.hpp"
+#include "src/live/publisher.hpp"
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+namespace switchboard {
+
+namespace {
+
+std::string error_json(int64_t id, std::string_view code,
+                       std::string_view message) {
+  boost::json::object reply{{"ok", false},
+                            {"error", {{"code", code}, {"message", message}}}};
+  if (id > 0)
+    reply["id"] = id;
+  return boost::json::serialize(reply);
+}
+
+std::string ok_json(int64_t id, const std::string* channel = nullptr,
+                    const std::string* offset = nullptr) {
+  boost::json::object reply{{"ok", true}};
+  if (id > 0)
+    reply["id"] = id;
+  if (channel)
+    reply["channel"] = *channel;
+  if (offset)
+    reply["offset"] = *offset;
+  return boost::json::serialize(reply);
+}
+
+void subscribe(caf::event_based_actor* self, live_connection& conn,
+               client_frame& frame) {
+  auto check = live::check_subscribe(frame.channel, conn.user_id);
+  if (!check.ok) {
+    conn.sink->reply(error_json(frame.id, check.code, check.message));
+    return;
+  }
+  if (conn.channels.count(check.canonical)) {
+    conn.sink->reply(error_json(frame.id, "bad_request",
+                                "already subscribed to this channel"));
+    return;
+  }
+  if (conn.channels.size() >= conn.node->config->live_max_subscriptions) {
+    conn.sink->reply(error_json(frame.id, "too_many_subscriptions",
+                                "subscription limit of this connection"));
+    return;
+  }
+  channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, frame.id,
+                    std::nullopt};
+  if (frame.since) {
+    int64_t since = 0;
+    live::parse_offset(*frame.since, since); // validated by the parser
+    join.since = since;
+  }
+  conn.channels.insert(check.canonical);
+  self->send(conn.node->channels, channel_join_atom::value, check.canonical,
+             std::move(join));
+}
+
+void unsubscribe(caf::event_based_actor* self, live_connection& conn,
+                 client_frame& frame) {
+  auto check = live::check_subscribe(frame.channel, conn.user_id);
+  auto name = check.ok ? check.canonical : frame.channel;
+  if (conn.channels.erase(name) == 0) {
+    conn.sink->reply(
+        error_json(frame.id, "bad_request", "not subscribed to this channel"));
+    return;
+  }
+  self->send(conn.node->channels, channel_leave_atom::value, name,
+             caf::actor_cast<caf::actor>(self));
+  conn.sink->reply(ok_json(frame.id, &name));
+}
+
+void publish(caf::event_based_actor* self, live_connection& conn,
+             client_frame& frame) {
+  auto check = live::check_client_publish(frame.channel, conn.user_id);
+  if (!check.ok) {
+    conn.sink->reply(error_json(frame.id, check.code, check.message));
+    return;
+  }
+  const auto& cfg = *conn.node->config;
+  auto command = live::publish_command(
+      cfg.redis_key_prefix, check.canonical, "message", frame.data_json, "",
+      live::history_settings{cfg.channel_history_size,
+                             int64_t{cfg.channel_history_ttl_s} * 1000});
+  auto sink = conn.sink;
+  auto id = frame.id;
+  auto channel = check.canonical;
+  self->request(conn.node->redis_bridge,
+                std::chrono::milliseconds{cfg.redis_timeout_ms},
+                redis_cmd_atom::value, std::move(command))
+      .then(
+          [sink, id, channel](redis_reply& reply) {
+            if (reply.type != redis_reply::kind::integer) {
+              sink->reply(error_json(id, "unavailable", "publishing failed"));
+              return;
+            }
+            auto offset = std::to_string(reply.integer);
+            sink->reply(ok_json(id, &channel, &offset));
+          },
+          [sink, id](caf::error&) {
+            sink->reply(error_json(id, "unavailable", "publishing timed out"));
+          });
+}
+
+} // namespace
+
+void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
+                         client_frame& frame) {
+  if (!frame.error.empty()) {
+    conn.sink->reply(error_json(frame.id, "bad_request", frame.error));
+    return;
+  }
+  if (frame.op == "ping")
+    conn.sink->reply(ok_json(frame.id));
+  else if (frame.op == "subscribe")
+    subscribe(self, conn, frame);
+  else if (frame.op == "unsubscribe")
+    unsubscribe(self, conn, frame);
+  else if (frame.op == "publish")
+    publish(self, conn, frame);
+}
+
+void leave_all(caf::event_based_actor* self, live_connection& conn) {
+  for (auto& name : conn.channels)
+    self->send(conn.node->channels, channel_leave_atom::value, name,
+               caf::actor_cast<caf::actor>(self));
+  conn.channels.clear();
+}
+
+} // namespace switchboard

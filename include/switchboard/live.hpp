@@ -1,0 +1,68 @@
+// live.hpp — the live-update protocol between the socket layer and the
+// actors: decoded client frames coming in, and the push_sink through which
+// actors write pushes and replies to a WebSocket or SSE connection. A push
+// is encoded once and its bytes shared by every receiver.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace switchboard {
+
+/// Close codes of the contract.
+namespace close_code {
+inline constexpr uint16_t going_away = 1001;
+inline constexpr uint16_t unsupported_data = 1003;
+inline constexpr uint16_t unauthorized = 4001;
+inline constexpr uint16_t too_slow = 4008;
+inline constexpr uint16_t frame_too_large = 4009;
+inline constexpr uint16_t rate_limited = 4029;
+} // namespace close_code
+
+/// One client frame, decoded on the io thread. `error` is set (and the
+/// rest may be empty) when the frame was not a valid request.
+struct client_frame {
+  int64_t id = 0; // 0: the frame had no usable id
+  std::string op; // subscribe | unsubscribe | publish | ping
+  std::string channel;
+  std::optional<std::string> since;
+  std::string data_json; // publish: the "data" member, serialized
+  std::string error;     // a bad_request message, if any
+};
+
+/// Where actors write to one live connection. Thread-safe, never blocks:
+/// everything is queued for the io thread. A connection whose queue
+/// overflows is closed with 4008 (its client can resume).
+class push_sink {
+public:
+  virtual ~push_sink() = default;
+  /// A push message (the contract's JSON), shared by every receiver.
+  virtual void push(std::shared_ptr<const std::string> message) = 0;
+  /// A reply to one of the client's requests (WebSocket only).
+  virtual void reply(std::string message) = 0;
+  /// Closes the connection with `code` (WebSocket) or ends the stream (SSE).
+  virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+using push_sink_ptr = std::shared_ptr<push_sink>;
+
+/// A connection's request to join a channel: the channel actor answers the
+/// client itself (reply first, then any history, then live pushes) so the
+/// three can never be reordered.
+struct channel_join {
+  caf::actor connection;
+  push_sink_ptr sink;
+  int64_t request_id = 0;       // for the reply frame
+  std::optional<int64_t> since; // resume after this offset
+};
+
+} // namespace switchboard
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::client_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::push_sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::channel_join)

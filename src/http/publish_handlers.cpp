@@ -1,0 +1,95 @@
+// publish_handlers — POST /api/publish: other backend services push an
+// event to any valid channel with the server's API key (the contract's
+// Server API). The message is numbered, kept in the channel's history and
+// published by one Lua script (src/live/publisher.cpp).
+#include "switchboard/atoms.hpp"
+#include "switchboard/redis.hpp"
+
+#include "src/http/errors.hpp"
+#include "src/http/handlers.hpp"
+#include "src/http/json_body.hpp"
+#include "src/live/channels.hpp"
+#include "src/live/publisher.hpp"
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+namespace switchboard::http {
+
+namespace {
+
+bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+} // namespace
+
+void post_publish(route_call& call) {
+  const auto& cfg = *call.node->config;
+  auto given = call.request.header("x-api-key");
+  if (cfg.api_key.empty() || !given || !same_key(*given, cfg.api_key)) {
+    call.respond(
+        error_response(401, "unauthorized", "X-Api-Key missing or wrong"));
+    return;
+  }
+  auto body = body_or_400(call);
+  if (!body)
+    return;
+  field_reader in{*body};
+  auto channel = in.string("channel", 1, 128, true);
+  auto event = in.string("event", 1, 64, true);
+  if (!in.ok()) {
+    call.respond(bad_request(in.error()));
+    return;
+  }
+  auto* data = body->if_contains("data");
+  if (data == nullptr) {
+    call.respond(bad_request("data: is required"));
+    return;
+  }
+  std::string hints;
+  if (auto* h = body->if_contains("hints"); h && !h->is_null()) {
+    if (!h->is_object()) {
+      call.respond(bad_request("hints: must be an object"));
+      return;
+    }
+    hints = boost::json::serialize(*h);
+  }
+  auto check = live::check_exists(*channel);
+  if (!check.ok) {
+    call.respond(error_response(400, check.code, check.message));
+    return;
+  }
+  auto command = live::publish_command(
+      cfg.redis_key_prefix, check.canonical, *event,
+      boost::json::serialize(*data), hints,
+      live::history_settings{cfg.channel_history_size,
+                             int64_t{cfg.channel_history_ttl_s} * 1000});
+  auto respond = call.respond;
+  call.self
+      ->request(call.node->redis_bridge,
+                std::chrono::milliseconds{cfg.redis_timeout_ms},
+                redis_cmd_atom::value, std::move(command))
+      .then(
+          [respond](redis_reply& reply) {
+            if (reply.type != redis_reply::kind::integer) {
+              respond(unavailable("publishing failed: " + reply.str));
+              return;
+            }
+            http_response response;
+            response.status = 202;
+            response.body = boost::json::serialize(
+                boost::json::object{{"offset", std::to_string(reply.integer)}});
+            respond(std::move(response));
+          },
+          [respond](caf::error&) {
+            respond(unavailable("publishing timed out"));
+          });
+}
+
+} // namespace switchboard::http

@@ -1,0 +1,81 @@
+// publisher — see publisher.hpp. The push JSON is assembled in the script
+// around the offset it assigns, so no node ever re-encodes a message: the
+// bytes Redis publishes are the bytes clients receive.
+#include "src/live/publisher.hpp"
+
+#include "src/live/client_frames.hpp"
+
+#include <boost/json.hpp>
+
+namespace switchboard::live {
+
+namespace {
+
+// KEYS: sequence, history, pubsub channel. ARGV: channel as a JSON string,
+// the push JSON after the offset, history size, history ttl ms, now ms.
+constexpr const char* publish_script = R"lua(
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], 2592000000)
+local msg = '{"channel":' .. ARGV[1] .. ',"offset":"' .. seq .. '"' .. ARGV[2]
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 't', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', KEYS[3], seq .. ' ' .. msg)
+return seq
+)lua";
+
+} // namespace
+
+std::string sequence_key(const std::string& prefix, const std::string& ch) {
+  return prefix + "q:" + ch;
+}
+
+std::string history_key(const std::string& prefix, const std::string& ch) {
+  return prefix + "h:" + ch;
+}
+
+std::string pubsub_channel(const std::string& prefix, const std::string& ch) {
+  return prefix + "ch:" + ch;
+}
+
+redis_command publish_command(const std::string& prefix,
+                              const std::string& channel,
+                              const std::string& event,
+                              const std::string& data_json,
+                              const std::string& hints_json,
+                              const history_settings& history) {
+  std::string rest = ",\"event\":";
+  rest += boost::json::serialize(boost::json::string{event});
+  rest += ",\"data\":";
+  rest += data_json;
+  if (!hints_json.empty()) {
+    rest += ",\"hints\":";
+    rest += hints_json;
+  }
+  rest += '}';
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return {"EVAL",
+          publish_script,
+          "3",
+          sequence_key(prefix, channel),
+          history_key(prefix, channel),
+          pubsub_channel(prefix, channel),
+          boost::json::serialize(boost::json::string{channel}),
+          std::move(rest),
+          std::to_string(history.size),
+          std::to_string(history.ttl_ms),
+          std::to_string(now)};
+}
+
+bool split_published(const std::string& payload, int64_t& offset,
+                     std::string& message) {
+  auto space = payload.find(' ');
+  if (space == std::string::npos ||
+      !parse_offset(std::string_view{payload}.substr(0, space), offset))
+    return false;
+  message = payload.substr(space + 1);
+  return true;
+}
+
+} // namespace switchboard::live

@@ -1,0 +1,38 @@
+// publisher — how a message enters a channel: one Lua script that numbers
+// it (per-channel sequence = its offset), appends it to the channel's
+// bounded history (a Redis stream: newest channel_history_size, expiring
+// channel_history_ttl after the last publish) and PUBLISHes it, atomically,
+// so history and live delivery can never disagree on order. Builds the
+// command; the caller sends it through the redis_bridge.
+#pragma once
+
+#include "switchboard/redis.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace switchboard::live {
+
+struct history_settings {
+  std::size_t size = 1000;
+  int64_t ttl_ms = 24 * 3600 * 1000;
+};
+
+/// Key and channel names under the node's prefix.
+std::string sequence_key(const std::string& prefix, const std::string& ch);
+std::string history_key(const std::string& prefix, const std::string& ch);
+std::string pubsub_channel(const std::string& prefix, const std::string& ch);
+
+/// The EVAL that publishes; its reply is the new offset (an integer).
+/// `data_json` and `hints_json` are serialized JSON (hints may be empty).
+redis_command
+publish_command(const std::string& prefix, const std::string& channel,
+                const std::string& event, const std::string& data_json,
+                const std::string& hints_json, const history_settings& history);
+
+/// What travels on Pub/Sub: "<offset> <push JSON>". Splits it.
+bool split_published(const std::string& payload, int64_t& offset,
+                     std::string& message);
+
+} // namespace switchboard::live
