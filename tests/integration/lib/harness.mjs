@@ -118,7 +118,8 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
   try {
     const port = await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`node exited early:\n${logs}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`node exited early (${child.exitCode ?? child.signalCode}):\n${logs}`);
         return existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim());
       },
       { what: 'the node to listen' },
