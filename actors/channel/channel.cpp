@@ -49,8 +49,8 @@ struct channel_state {
   bool ready = false;    // subscribed and `delivered` known
   bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
-  std::map<int64_t, std::shared_ptr<const std::string>> ahead; // by offset
-  uint64_t handled = 0; // joins and leaves handled
+  std::map<int64_t, push_ptr> ahead; // by offset
+  uint64_t handled = 0;              // joins and leaves handled
   std::size_t max_ahead = 10'000;
 };
 
@@ -60,7 +60,7 @@ std::string history_key(const channel_state& st) {
   return live::history_key(st.config.prefix, st.config.name);
 }
 
-void deliver(channel_actor* self, std::shared_ptr<const std::string> message) {
+void deliver(channel_actor* self, const push_ptr& message) {
   auto& st = self->state;
   for (auto& s : st.subscribers)
     s.sink->push(message);
@@ -80,9 +80,9 @@ void flush_ahead(channel_actor* self) {
 }
 
 /// Decodes an XRANGE reply into (offset, message) pairs.
-std::vector<std::pair<int64_t, std::shared_ptr<const std::string>>>
-history_entries(const redis_reply& reply) {
-  std::vector<std::pair<int64_t, std::shared_ptr<const std::string>>> out;
+std::vector<std::pair<int64_t, push_ptr>>
+history_entries(const std::string& channel, const redis_reply& reply) {
+  std::vector<std::pair<int64_t, push_ptr>> out;
   if (reply.type != redis_reply::kind::array)
     return out;
   for (auto& entry : reply.elements) {
@@ -92,11 +92,18 @@ history_entries(const redis_reply& reply) {
     int64_t offset = 0;
     if (id.size() < 3 || !live::parse_offset(id.substr(2), offset))
       continue;
+    auto message = std::make_shared<push_message>();
+    message->channel = channel;
+    message->offset = offset;
     auto& fields = entry.elements[1].elements;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2)
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       if (fields[i].str == "m")
-        out.emplace_back(
-            offset, std::make_shared<const std::string>(fields[i + 1].str));
+        message->json = fields[i + 1].str;
+      else if (fields[i].str == "e")
+        message->event = fields[i + 1].str;
+    }
+    if (!message->json.empty())
+      out.emplace_back(offset, std::move(message));
   }
   return out;
 }
@@ -157,7 +164,8 @@ void fill_gap(channel_actor* self) {
           [=](redis_reply& reply) {
             auto& st = self->state;
             st.filling = false;
-            for (auto& [offset, message] : history_entries(reply))
+            for (auto& [offset, message] :
+                 history_entries(st.config.name, reply))
               if (offset > st.delivered &&
                   (!st.ahead.count(offset) || !st.ahead[offset]))
                 st.ahead[offset] = message;
@@ -219,7 +227,7 @@ void admit(channel_actor* self, channel_join join) {
       .then(
           [=](redis_reply& reply) {
             auto& st = self->state;
-            auto entries = history_entries(reply);
+            auto entries = history_entries(st.config.name, reply);
             bool recovered =
                 !entries.empty() && entries.front().first == since + 1;
             join.sink->reply(
@@ -239,7 +247,8 @@ void admit(channel_actor* self, channel_join join) {
                                           "0-" + std::to_string(to)})
                   .then(
                       [=](redis_reply& more) {
-                        for (auto& [offset, message] : history_entries(more))
+                        for (auto& [offset, message] :
+                             history_entries(self->state.config.name, more))
                           join.sink->push(message);
                         self->state.subscribers.push_back(
                             {join.connection, join.sink});
@@ -328,18 +337,17 @@ caf::behavior channel_impl(channel_actor* self,
       },
       [=](redis_msg_atom, const std::string&, const std::string& payload) {
         auto& st = self->state;
-        int64_t offset = 0;
-        std::string message;
-        if (!live::split_published(payload, offset, message))
+        auto message = live::parse_published(st.config.name, payload);
+        if (!message)
           return;
+        auto offset = message->offset;
         if (st.ready && offset <= st.delivered)
           return; // a duplicate, or published before we listened
         if (st.ahead.size() >= st.max_ahead) {
           bump(st.counter->stats().pubsub.dropped);
           return; // history will fill it in
         }
-        st.ahead[offset] =
-            std::make_shared<const std::string>(std::move(message));
+        st.ahead[offset] = std::move(message);
         if (!st.ready)
           return;
         flush_ahead(self);

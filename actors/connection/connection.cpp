@@ -10,8 +10,12 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/connection/live_requests.hpp"
+#include "src/http/errors.hpp"
 #include "src/http/router.hpp"
+#include "src/live/channels.hpp"
+#include "src/live/resume_token.hpp"
 
+#include <boost/url/parse.hpp>
 #include <caf/all.hpp>
 
 namespace switchboard {
@@ -90,6 +94,113 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
           });
 }
 
+/// GET /sse?channels=a,b: checks the token (if any) and every channel,
+/// then answers with the start of an event stream (or an HTTP error).
+void start_event_stream(connection_actor* self, http_request& request) {
+  auto& st = self->state;
+  auto url = boost::urls::parse_origin_form(request.target);
+  std::string channels, last_event_id, token;
+  if (url) {
+    for (auto param : url->params()) {
+      if (param.key == "channels")
+        channels = param.value;
+      else if (param.key == "last_event_id")
+        last_event_id = param.value;
+      else if (param.key == "access_token")
+        token = param.value;
+    }
+  }
+  if (auto auth = request.header("authorization");
+      auth && auth->size() > 7 &&
+      (auth->substr(0, 7) == "Bearer " || auth->substr(0, 7) == "bearer "))
+    token = std::string{auth->substr(7)};
+  if (auto header = request.header("last-event-id"))
+    last_event_id = std::string{*header};
+  auto fail = [self](unsigned status, std::string code, std::string text) {
+    self->state.sink->send(http::error_response(status, code, text));
+  };
+  live::resume_offsets since;
+  if (!last_event_id.empty()) {
+    auto decoded = live::decode_resume(last_event_id);
+    if (!decoded) {
+      fail(400, "bad_request", "Last-Event-ID: not an id this server sent");
+      return;
+    }
+    since = std::move(*decoded);
+  }
+  auto open = [self, channels, since](int64_t user_id) {
+    auto& st = self->state;
+    st.live.node = st.node;
+    st.live.user_id = user_id;
+    std::vector<std::string> names;
+    size_t start = 0;
+    while (start <= channels.size() && !channels.empty()) {
+      auto comma = channels.find(',', start);
+      names.push_back(channels.substr(start, comma - start));
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+    if (names.empty()) {
+      st.sink->send(http::bad_request("channels: name at least one channel"));
+      return;
+    }
+    if (names.size() > st.node->config->live_max_subscriptions) {
+      st.sink->send(http::bad_request("channels: too many channels"));
+      return;
+    }
+    live::resume_offsets initial;
+    for (auto& name : names) {
+      auto check = live::check_subscribe(name, user_id);
+      if (!check.ok) {
+        st.sink->send(http::error_response(
+            check.code == "forbidden" ? 403 : 400, check.code, check.message));
+        return;
+      }
+      std::optional<int64_t> from;
+      if (auto i = since.find(check.canonical); i != since.end()) {
+        from = i->second;
+        initial[check.canonical] = i->second;
+      }
+      st.live.stream_channels[check.canonical] = from;
+    }
+    http_response stream_start;
+    stream_start.event_stream = true;
+    stream_start.content_type = "text/event-stream";
+    stream_start.resume_id = live::encode_resume(initial);
+    st.sink->send(std::move(stream_start));
+  };
+  if (token.empty()) {
+    open(0);
+    return;
+  }
+  if (!well_formed_token(token)) {
+    fail(401, "unauthorized", "the token is unknown or expired");
+    return;
+  }
+  const auto& cfg = *st.node->config;
+  self->request(st.node->redis_bridge,
+                std::chrono::milliseconds{cfg.redis_timeout_ms},
+                redis_cmd_atom::value,
+                redis_command{"GETEX", cfg.redis_key_prefix + "s:" + token,
+                              "PX",
+                              std::to_string(cfg.session_ttl_s * 1000ull)})
+      .then(
+          [=](redis_reply& reply) {
+            int64_t user_id = 0;
+            if (reply.type != redis_reply::kind::string ||
+                !http::parse_id(reply.str, user_id)) {
+              fail(401, "unauthorized", "the token is unknown or expired");
+              return;
+            }
+            open(user_id);
+          },
+          [=](caf::error&) {
+            self->state.sink->send(
+                http::unavailable("sessions are unavailable"));
+          });
+}
+
 caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
                               http_sink_ptr sink, std::string remote_address) {
   auto& st = self->state;
@@ -106,12 +217,24 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
   return {
       [=](http_request& request) {
         auto& st = self->state;
+        if (request.method == "GET" &&
+            (request.target == "/sse" ||
+             request.target.rfind("/sse?", 0) == 0)) {
+          start_event_stream(self, request);
+          return;
+        }
         http::route_call call{self, st.node, std::move(request),      {},
                               {},   {},      http::responder{st.sink}};
         http::node_routes().dispatch(call);
       },
       [=](ws_open_atom, std::string& token, push_sink_ptr& sink) {
         open_live(self, std::move(token), std::move(sink));
+      },
+      [=](sse_open_atom, push_sink_ptr& sink) {
+        auto& st = self->state;
+        st.live.sink = std::move(sink);
+        join_stream_channels(self, st.live);
+        self->become(live_mode(self));
       },
       // A frame can arrive before the token check finished: keep it.
       [=](client_frame&) -> caf::skip_t { return caf::skip; },

@@ -129,6 +129,16 @@ void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
     publish(self, conn, frame);
 }
 
+void join_stream_channels(caf::event_based_actor* self, live_connection& conn) {
+  for (auto& [name, since] : conn.stream_channels) {
+    conn.channels.insert(name);
+    self->send(
+        conn.node->channels, channel_join_atom::value, name,
+        channel_join{caf::actor_cast<caf::actor>(self), conn.sink, 0, since});
+  }
+  conn.stream_channels.clear();
+}
+
 void leave_all(caf::event_based_actor* self, live_connection& conn) {
   for (auto& name : conn.channels)
     self->send(conn.node->channels, channel_leave_atom::value, name,

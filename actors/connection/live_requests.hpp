@@ -10,6 +10,8 @@
 #include <caf/event_based_actor.hpp>
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -20,7 +22,12 @@ struct live_connection {
   push_sink_ptr sink;
   int64_t user_id = 0; // 0: anonymous
   std::set<std::string> channels;
+  /// SSE: the stream's channels and where each resumes, until it opens.
+  std::map<std::string, std::optional<int64_t>> stream_channels;
 };
+
+/// Joins every channel of an SSE stream (once its sink exists).
+void join_stream_channels(caf::event_based_actor* self, live_connection& conn);
 
 void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
                          client_frame& frame);

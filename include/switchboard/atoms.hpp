@@ -38,6 +38,7 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 // connection protocol
 using conn_closed_atom = caf::atom_constant<caf::atom("conn_close")>;
 using ws_open_atom = caf::atom_constant<caf::atom("ws_open")>;
+using sse_open_atom = caf::atom_constant<caf::atom("sse_open")>;
 
 // channel protocol
 using channel_join_atom = caf::atom_constant<caf::atom("ch_join")>;

@@ -40,6 +40,11 @@ struct http_response {
   header_list headers;
   std::string body;
   bool close = false; // close the connection after this response
+  /// The start of a text/event-stream: the socket layer writes the header
+  /// and hands the socket to an SSE session, whose push_sink it then gives
+  /// the connection actor with `(sse_open_atom, push_sink_ptr)`.
+  bool event_stream = false;
+  std::string resume_id; // the stream's initial resume id (SSE)
 
   http_response& with(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -35,15 +35,28 @@ struct client_frame {
   std::string error;     // a bad_request message, if any
 };
 
+/// One message of a channel as it is pushed: the contract's JSON (built
+/// once, shared by every receiver) and what a transport needs besides it
+/// (SSE writes the event name and a resume id made of offsets).
+struct push_message {
+  std::string channel;
+  int64_t offset = 0;
+  std::string event;
+  std::string json;
+};
+
+using push_ptr = std::shared_ptr<const push_message>;
+
 /// Where actors write to one live connection. Thread-safe, never blocks:
 /// everything is queued for the io thread. A connection whose queue
 /// overflows is closed with 4008 (its client can resume).
 class push_sink {
 public:
   virtual ~push_sink() = default;
-  /// A push message (the contract's JSON), shared by every receiver.
-  virtual void push(std::shared_ptr<const std::string> message) = 0;
-  /// A reply to one of the client's requests (WebSocket only).
+  /// A push of a channel message.
+  virtual void push(push_ptr message) = 0;
+  /// A reply to one of the client's requests (SSE uses only the offset of
+  /// a subscribe reply, for its resume id).
   virtual void reply(std::string message) = 0;
   /// Closes the connection with `code` (WebSocket) or ends the stream (SSE).
   virtual void close(uint16_t code, std::string reason) = 0;

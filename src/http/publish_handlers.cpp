@@ -47,6 +47,10 @@ void post_publish(route_call& call) {
     call.respond(bad_request(in.error()));
     return;
   }
+  if (!live::valid_event_name(*event)) {
+    call.respond(bad_request("event: 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'"));
+    return;
+  }
   auto* data = body->if_contains("data");
   if (data == nullptr) {
     call.respond(bad_request("data: is required"));

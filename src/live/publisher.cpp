@@ -12,14 +12,15 @@ namespace switchboard::live {
 namespace {
 
 // KEYS: sequence, history, pubsub channel. ARGV: channel as a JSON string,
-// the push JSON after the offset, history size, history ttl ms, now ms.
+// the push JSON after the offset, history size, history ttl ms, now ms,
+// event name.
 constexpr const char* publish_script = R"lua(
 local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], 2592000000)
 local msg = '{"channel":' .. ARGV[1] .. ',"offset":"' .. seq .. '"' .. ARGV[2]
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 't', ARGV[5])
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', KEYS[3], seq .. ' ' .. msg)
+redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[6] .. ' ' .. msg)
 return seq
 )lua";
 
@@ -65,16 +66,35 @@ redis_command publish_command(const std::string& prefix,
           std::move(rest),
           std::to_string(history.size),
           std::to_string(history.ttl_ms),
-          std::to_string(now)};
+          std::to_string(now),
+          event};
 }
 
-bool split_published(const std::string& payload, int64_t& offset,
-                     std::string& message) {
-  auto space = payload.find(' ');
-  if (space == std::string::npos ||
-      !parse_offset(std::string_view{payload}.substr(0, space), offset))
+push_ptr parse_published(const std::string& channel,
+                         const std::string& payload) {
+  auto first = payload.find(' ');
+  if (first == std::string::npos)
+    return nullptr;
+  auto second = payload.find(' ', first + 1);
+  if (second == std::string::npos)
+    return nullptr;
+  auto message = std::make_shared<push_message>();
+  if (!parse_offset(std::string_view{payload}.substr(0, first),
+                    message->offset))
+    return nullptr;
+  message->channel = channel;
+  message->event = payload.substr(first + 1, second - first - 1);
+  message->json = payload.substr(second + 1);
+  return message;
+}
+
+bool valid_event_name(std::string_view event) {
+  if (event.empty() || event.size() > 64)
     return false;
-  message = payload.substr(space + 1);
+  for (char c : event)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return false;
   return true;
 }
 

@@ -6,11 +6,13 @@
 // command; the caller sends it through the redis_bridge.
 #pragma once
 
+#include "switchboard/live.hpp"
 #include "switchboard/redis.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace switchboard::live {
 
@@ -31,8 +33,12 @@ publish_command(const std::string& prefix, const std::string& channel,
                 const std::string& event, const std::string& data_json,
                 const std::string& hints_json, const history_settings& history);
 
-/// What travels on Pub/Sub: "<offset> <push JSON>". Splits it.
-bool split_published(const std::string& payload, int64_t& offset,
-                     std::string& message);
+/// What travels on Pub/Sub is "<offset> <event> <push JSON>"; decodes it
+/// (null when it is not of that form).
+push_ptr parse_published(const std::string& channel,
+                         const std::string& payload);
+
+/// Event names: 1..64 of [A-Za-z0-9._-] (they travel in SSE's `event:`).
+bool valid_event_name(std::string_view event);
 
 } // namespace switchboard::live

@@ -7,6 +7,7 @@
 #include "switchboard/atoms.hpp"
 
 #include "src/http/errors.hpp"
+#include "src/net/sse_session.hpp"
 #include "src/net/websocket_session.hpp"
 
 #include <boost/asio/post.hpp>
@@ -246,6 +247,18 @@ void http_session::write(http_response response) {
   auto keep = std::move(in_flight_self_);
   if (closed_)
     return;
+  if (response.event_stream) {
+    // The connection becomes a Server-Sent Events stream.
+    auto initial = live::decode_resume(response.resume_id)
+                       .value_or(live::resume_offsets{});
+    auto sse = std::make_shared<sse_session>(
+        std::move(stream_), std::move(connection_), limits_.live_max_queue,
+        stats_, std::move(initial));
+    connection_ = nullptr;
+    closed_ = true;
+    sse->start(std::move(response.headers));
+    return;
+  }
   in_flight_ = false;
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
   res->version(11);

@@ -24,7 +24,7 @@ public:
   explicit websocket_sink(std::weak_ptr<websocket_session> session)
       : session_(std::move(session)) {}
 
-  void push(std::shared_ptr<const std::string> message) override {
+  void push(push_ptr message) override {
     if (auto s = session_.lock())
       asio::post(s->ws_.get_executor(),
                  [s, message = std::move(message)]() mutable {
@@ -33,7 +33,9 @@ public:
   }
 
   void reply(std::string message) override {
-    push(std::make_shared<const std::string>(std::move(message)));
+    auto frame = std::make_shared<push_message>();
+    frame->json = std::move(message);
+    push(std::move(frame));
   }
 
   void close(uint16_t code, std::string reason) override {
@@ -130,7 +132,7 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
   read();
 }
 
-void websocket_session::enqueue(std::shared_ptr<const std::string> frame) {
+void websocket_session::enqueue(push_ptr frame) {
   if (closing_ || !open_)
     return;
   if (queue_.size() >= limits_.max_queue) {
@@ -164,17 +166,17 @@ void websocket_session::write_next() {
   auto frame = queue_.front();
   queue_.pop_front();
   ws_.text(true);
-  ws_.async_write(
-      asio::buffer(*frame), [self = shared_from_this(),
-                             frame](boost::system::error_code ec, std::size_t) {
-        if (ec) {
-          self->writing_ = false;
-          self->queue_.clear();
-          return;
-        }
-        self->stats_->pubsub.delivered.fetch_add(1, std::memory_order_relaxed);
-        self->write_next();
-      });
+  ws_.async_write(asio::buffer(frame->json), [self = shared_from_this(), frame](
+                                                 boost::system::error_code ec,
+                                                 std::size_t) {
+    if (ec) {
+      self->writing_ = false;
+      self->queue_.clear();
+      return;
+    }
+    self->stats_->pubsub.delivered.fetch_add(1, std::memory_order_relaxed);
+    self->write_next();
+  });
 }
 
 void websocket_session::close_with(uint16_t code, std::string reason) {

@@ -47,7 +47,7 @@ private:
 
   void read();
   void on_read(boost::system::error_code ec, std::size_t bytes);
-  void enqueue(std::shared_ptr<const std::string> frame);
+  void enqueue(push_ptr frame);
   void write_next();
   void close_with(uint16_t code, std::string reason);
 
@@ -56,7 +56,7 @@ private:
   caf::actor connection_;
   websocket_limits limits_;
   std::shared_ptr<node_stats> stats_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::deque<push_ptr> queue_;
   bool writing_ = false;
   bool closing_ = false;
   bool open_ = false;

@@ -1,0 +1,58 @@
+// sse_session — one Server-Sent Events stream, confined to its strand on
+// the io thread: writes the response header, then each push as
+// "id: <resume id>\nevent: <event>\ndata: <json>\n\n", a comment line every
+// 15 s so proxies and clients know it is alive, one write in flight and a
+// bounded queue behind it (over the bound the stream ends; the client
+// resumes with Last-Event-ID). It keeps the stream's resume id (the last
+// offset of each channel) and makes no application decision.
+#pragma once
+
+#include "switchboard/live.hpp"
+#include "switchboard/node_stats.hpp"
+
+#include "src/live/resume_token.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <caf/actor.hpp>
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace switchboard::net {
+
+class sse_session : public std::enable_shared_from_this<sse_session> {
+public:
+  sse_session(boost::beast::tcp_stream&& stream, caf::actor connection,
+              std::size_t max_queue, std::shared_ptr<node_stats> stats,
+              live::resume_offsets initial);
+  ~sse_session();
+
+  /// Writes the header (with `extra` headers), then tells the connection
+  /// actor `(sse_open_atom, push_sink_ptr)`.
+  void start(std::vector<std::pair<std::string, std::string>> extra);
+
+private:
+  friend class sse_sink;
+
+  void enqueue(std::shared_ptr<const std::string> bytes);
+  void write_next();
+  void heartbeat();
+  void watch_client();
+  void end();
+
+  boost::beast::tcp_stream stream_;
+  caf::actor connection_;
+  std::size_t max_queue_;
+  std::shared_ptr<node_stats> stats_;
+  live::resume_offsets offsets_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  boost::asio::steady_timer heartbeat_timer_;
+  std::array<char, 512> read_buffer_;
+  bool writing_ = false;
+  bool ended_ = false;
+};
+
+} // namespace switchboard::net
