@@ -203,71 +203,70 @@ std::string reply_json(int64_t id, const std::string& channel, int64_t offset,
   return boost::json::serialize(reply);
 }
 
+void add_subscriber(channel_actor* self, const channel_join& join) {
+  self->state.subscribers.push_back({join.connection, join.sink});
+  self->monitor(join.connection);
+}
+
+/// Sends `join` the history from `from` up to what the channel has
+/// delivered; repeats while live delivery moved on meanwhile, and adds the
+/// joiner in the same step as it has caught up, so nothing falls between.
+void catch_up(channel_actor* self, channel_join join, int64_t from) {
+  auto& st = self->state;
+  auto upto = st.delivered;
+  if (from > upto) {
+    add_subscriber(self, join);
+    return;
+  }
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                redis_command{"XRANGE", history_key(st),
+                              "0-" + std::to_string(from),
+                              "0-" + std::to_string(upto)})
+      .then(
+          [=](redis_reply& reply) {
+            for (auto& [offset, message] :
+                 history_entries(self->state.config.name, reply))
+              join.sink->push(message);
+            catch_up(self, join, upto + 1);
+          },
+          [=](caf::error&) {
+            join.sink->close(close_code::going_away, "history unavailable");
+          });
+}
+
 void admit(channel_actor* self, channel_join join) {
   auto& st = self->state;
   if (!join.since || *join.since >= st.delivered) {
     join.sink->reply(
         reply_json(join.request_id, st.config.name, st.delivered,
                    join.since ? std::optional<bool>{true} : std::nullopt));
-    st.subscribers.push_back({join.connection, join.sink});
-    self->monitor(join.connection);
+    add_subscriber(self, join);
     return;
   }
-  // Resume: read the history after `since` up to what we delivered. Live
-  // messages keep flowing to others meanwhile; this joiner gets them after
-  // its history (the channel actor handles one message at a time, and the
-  // joiner is added in the same step as its history is sent).
+  // Resume: first learn whether the history still reaches back to `since`
+  // (the reply must say so before any push), then catch up.
   auto since = *join.since;
-  auto upto = st.delivered;
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
                 redis_command{"XRANGE", history_key(st),
-                              "0-" + std::to_string(since + 1),
-                              "0-" + std::to_string(upto)})
+                              "0-" + std::to_string(since + 1), "+", "COUNT",
+                              "1"})
       .then(
           [=](redis_reply& reply) {
             auto& st = self->state;
-            auto entries = history_entries(st.config.name, reply);
-            bool recovered =
-                !entries.empty() && entries.front().first == since + 1;
-            join.sink->reply(
-                reply_json(join.request_id, st.config.name, upto, recovered));
-            if (recovered)
-              for (auto& [offset, message] : entries)
-                join.sink->push(message);
-            // Anything delivered to the others while we read is sent now.
-            if (st.delivered > upto) {
-              // Rare: read the missing stretch synchronously from what others
-              // got is not kept; ask history again for it.
-              auto from = upto + 1, to = st.delivered;
-              self->request(st.config.redis_bridge, st.config.redis_timeout,
-                            redis_cmd_atom::value,
-                            redis_command{"XRANGE", history_key(st),
-                                          "0-" + std::to_string(from),
-                                          "0-" + std::to_string(to)})
-                  .then(
-                      [=](redis_reply& more) {
-                        for (auto& [offset, message] :
-                             history_entries(self->state.config.name, more))
-                          join.sink->push(message);
-                        self->state.subscribers.push_back(
-                            {join.connection, join.sink});
-                        self->monitor(join.connection);
-                      },
-                      [=](caf::error&) {
-                        join.sink->close(close_code::going_away,
-                                         "history unavailable");
-                      });
-              return;
-            }
-            st.subscribers.push_back({join.connection, join.sink});
-            self->monitor(join.connection);
+            auto first = history_entries(st.config.name, reply);
+            bool recovered = !first.empty() && first.front().first == since + 1;
+            join.sink->reply(reply_json(join.request_id, st.config.name,
+                                        st.delivered, recovered));
+            // Not recovered: the client refetches; it goes on live from here.
+            catch_up(self, join, recovered ? since + 1 : st.delivered + 1);
           },
           [=](caf::error&) {
-            join.sink->reply(reply_json(join.request_id,
-                                        self->state.config.name, upto, false));
-            self->state.subscribers.push_back({join.connection, join.sink});
-            self->monitor(join.connection);
+            auto& st = self->state;
+            join.sink->reply(reply_json(join.request_id, st.config.name,
+                                        st.delivered, false));
+            add_subscriber(self, join);
           });
 }
 

@@ -225,12 +225,16 @@ int run_node(const node_config& config) {
   caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
-  // Close Redis on its strand and wait for it, so hiredis frees its context.
-  std::promise<void> redis_closed;
-  redis_commands->stop();
-  redis_subscriber->stop();
-  asio::post(io, [&redis_closed] { redis_closed.set_value(); });
-  redis_closed.get_future().wait_for(std::chrono::seconds{2});
+  // Close both Redis connections on their strands and wait until they have,
+  // so hiredis frees its contexts before the io threads stop.
+  auto commands_closed = std::make_shared<std::promise<void>>();
+  auto pubsub_closed = std::make_shared<std::promise<void>>();
+  redis_commands->stop([commands_closed] { commands_closed->set_value(); });
+  redis_subscriber->stop([pubsub_closed] { pubsub_closed->set_value(); });
+  for (auto* closed : {commands_closed.get(), pubsub_closed.get()})
+    if (closed->get_future().wait_for(std::chrono::seconds{2}) !=
+        std::future_status::ready)
+      spdlog::warn("shutdown: a Redis connection did not close in time");
 
   io.stop();
   for (auto& t : io_threads)

@@ -107,8 +107,8 @@ void connection::start(state_handler on_state) {
   });
 }
 
-void connection::stop() {
-  asio::post(strand_, [self = shared_from_this()] {
+void connection::stop(std::function<void()> done) {
+  asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
     self->stopped_ = true;
     self->reconnect_timer_.cancel();
     self->probe_timer_.cancel();
@@ -120,6 +120,8 @@ void connection::stop() {
       redisAsyncFree(ctx);
     }
     self->on_state_ = nullptr;
+    if (done)
+      done();
   });
 }
 

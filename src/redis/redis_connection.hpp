@@ -64,8 +64,9 @@ public:
   /// `unavailable` reply when the connection is down or lost.
   void send(redis_command command, reply_handler handler);
 
-  /// Disconnects for good; pending handlers get `unavailable`.
-  void stop();
+  /// Disconnects for good; pending handlers get `unavailable`. `done`, if
+  /// given, runs on the strand once hiredis has freed the context.
+  void stop(std::function<void()> done = nullptr);
 
   /// Subscriber mode: where published messages go. Set before start().
   void on_message(message_handler handler);
