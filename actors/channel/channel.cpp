@@ -259,8 +259,13 @@ void admit(channel_actor* self, channel_join join) {
             bool recovered = !first.empty() && first.front().first == since + 1;
             join.sink->reply(reply_json(join.request_id, st.config.name,
                                         st.delivered, recovered));
-            // Not recovered: the client refetches; it goes on live from here.
-            catch_up(self, join, recovered ? since + 1 : st.delivered + 1);
+            // Not recovered: a WebSocket client refetches and goes on live
+            // from here; an SSE stream gets what the history still holds.
+            auto from = recovered ? since + 1
+                        : join.deliver_what_is_kept && !first.empty()
+                            ? first.front().first
+                            : st.delivered + 1;
+            catch_up(self, join, from);
           },
           [=](caf::error&) {
             auto& st = self->state;

@@ -13,6 +13,8 @@
 #include "src/http/errors.hpp"
 #include "src/http/router.hpp"
 #include "src/live/channels.hpp"
+#include "src/live/client_frames.hpp"
+#include "src/live/publisher.hpp"
 #include "src/live/resume_token.hpp"
 
 #include <boost/url/parse.hpp>
@@ -119,16 +121,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
   auto fail = [self](unsigned status, std::string code, std::string text) {
     self->state.sink->send(http::error_response(status, code, text));
   };
-  live::resume_offsets since;
-  if (!last_event_id.empty()) {
-    auto decoded = live::decode_resume(last_event_id);
-    if (!decoded) {
-      fail(400, "bad_request", "Last-Event-ID: not an id this server sent");
-      return;
-    }
-    since = std::move(*decoded);
-  }
-  auto open = [self, channels, since](int64_t user_id) {
+  auto open = [self, channels, last_event_id](int64_t user_id) {
     auto& st = self->state;
     st.live.node = st.node;
     st.live.user_id = user_id;
@@ -149,7 +142,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
       st.sink->send(http::bad_request("channels: too many channels"));
       return;
     }
-    live::resume_offsets initial;
+    std::vector<std::string> canonical;
     for (auto& name : names) {
       auto check = live::check_subscribe(name, user_id);
       if (!check.ok) {
@@ -157,18 +150,70 @@ void start_event_stream(connection_actor* self, http_request& request) {
             check.code == "forbidden" ? 403 : 400, check.code, check.message));
         return;
       }
-      std::optional<int64_t> from;
-      if (auto i = since.find(check.canonical); i != since.end()) {
-        from = i->second;
-        initial[check.canonical] = i->second;
-      }
-      st.live.stream_channels[check.canonical] = from;
+      canonical.push_back(check.canonical);
     }
-    http_response stream_start;
-    stream_start.event_stream = true;
-    stream_start.content_type = "text/event-stream";
-    stream_start.resume_id = live::encode_resume(initial);
-    st.sink->send(std::move(stream_start));
+    live::resume_offsets since;
+    if (!last_event_id.empty()) {
+      auto decoded = live::decode_resume(last_event_id, canonical);
+      if (!decoded) {
+        st.sink->send(http::bad_request(
+            "Last-Event-ID: not a resume id of this stream's channels"));
+        return;
+      }
+      since = std::move(*decoded);
+    }
+    std::vector<std::string> unresumed; // channels without a since
+    for (auto& name : canonical) {
+      auto i = since.find(name);
+      if (i != since.end())
+        st.live.stream_channels[name] = i->second;
+      else
+        unresumed.push_back(name);
+    }
+    // Every channel resumes from a known offset: those without one from
+    // where they are now, read before the stream's head goes out, so a
+    // message published the moment the client sees the head is delivered.
+    auto answer = [self]() {
+      auto& st = self->state;
+      live::resume_offsets initial;
+      for (auto& [name, from] : st.live.stream_channels)
+        initial[name] = from.value_or(0);
+      http_response stream_start;
+      stream_start.event_stream = true;
+      stream_start.content_type = "text/event-stream";
+      stream_start.resume_id = live::encode_seed(initial);
+      st.sink->send(std::move(stream_start));
+    };
+    if (unresumed.empty()) {
+      answer();
+      return;
+    }
+    redis_command offsets{"MGET"};
+    for (auto& name : unresumed)
+      offsets.push_back(
+          live::sequence_key(st.node->config->redis_key_prefix, name));
+    self->request(st.node->redis_bridge,
+                  std::chrono::milliseconds{st.node->config->redis_timeout_ms},
+                  redis_cmd_atom::value, std::move(offsets))
+        .then(
+            [self, unresumed, answer](redis_reply& reply) {
+              auto& st = self->state;
+              if (reply.type != redis_reply::kind::array ||
+                  reply.elements.size() != unresumed.size()) {
+                st.sink->send(http::unavailable("channels unavailable"));
+                return;
+              }
+              for (size_t i = 0; i < unresumed.size(); ++i) {
+                int64_t current = 0;
+                if (reply.elements[i].type == redis_reply::kind::string)
+                  live::parse_offset(reply.elements[i].str, current);
+                st.live.stream_channels[unresumed[i]] = current;
+              }
+              answer();
+            },
+            [self](caf::error&) {
+              self->state.sink->send(http::unavailable("channels unavailable"));
+            });
   };
   if (token.empty()) {
     open(0);

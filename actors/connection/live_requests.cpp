@@ -132,9 +132,10 @@ void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
 void join_stream_channels(caf::event_based_actor* self, live_connection& conn) {
   for (auto& [name, since] : conn.stream_channels) {
     conn.channels.insert(name);
-    self->send(
-        conn.node->channels, channel_join_atom::value, name,
-        channel_join{caf::actor_cast<caf::actor>(self), conn.sink, 0, since});
+    channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, 0, since};
+    join.deliver_what_is_kept = true;
+    self->send(conn.node->channels, channel_join_atom::value, name,
+               std::move(join));
   }
   conn.stream_channels.clear();
 }

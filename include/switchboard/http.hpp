@@ -44,7 +44,7 @@ struct http_response {
   /// and hands the socket to an SSE session, whose push_sink it then gives
   /// the connection actor with `(sse_open_atom, push_sink_ptr)`.
   bool event_stream = false;
-  std::string resume_id; // the stream's initial resume id (SSE)
+  std::string resume_id; // SSE: the stream's initial offsets (a seed)
 
   http_response& with(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -72,6 +72,10 @@ struct channel_join {
   push_sink_ptr sink;
   int64_t request_id = 0;       // for the reply frame
   std::optional<int64_t> since; // resume after this offset
+  /// When the history no longer reaches back to `since`: deliver what it
+  /// still holds (SSE, which has no way to say recovered:false) instead of
+  /// going straight to live messages (WebSocket, whose client refetches).
+  bool deliver_what_is_kept = false;
 };
 
 } // namespace switchboard

@@ -1,6 +1,9 @@
-// resume_token — the SSE resume id: the last offset of every channel of a
-// stream, as "channel@offset,channel@offset". Browsers send it back as
-// Last-Event-ID on reconnect; it is outside input and parsed strictly.
+// resume_token — the SSE resume id, and the stream seed the connection
+// actor hands to its SSE session. The resume id travels on every event and
+// comes back as Last-Event-ID, so it is compact: "<set>.<o1>-<o2>-…", the
+// offsets of the stream's channels in name order, after an 8-hex-digit
+// checksum of the channel set (an id from another stream is refused rather
+// than misapplied). It is outside input and parsed strictly.
 #pragma once
 
 #include <cstdint>
@@ -8,14 +11,22 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::live {
 
+/// Offset per channel name (ordered by name).
 using resume_offsets = std::map<std::string, int64_t>;
 
 std::string encode_resume(const resume_offsets& offsets);
 
-/// nullopt when `text` is not a resume id we could have issued.
-std::optional<resume_offsets> decode_resume(std::string_view text);
+/// The offsets for `channels` (the stream's names, any order), or nullopt
+/// when `text` is not a resume id of exactly this channel set.
+std::optional<resume_offsets>
+decode_resume(std::string_view text, std::vector<std::string> channels);
+
+/// "name@offset,…": the full offsets, for the hand-off inside the node.
+std::string encode_seed(const resume_offsets& offsets);
+std::optional<resume_offsets> decode_seed(std::string_view text);
 
 } // namespace switchboard::live
