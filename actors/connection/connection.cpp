@@ -12,6 +12,7 @@
 #include "actors/connection/live_requests.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/router.hpp"
+#include "src/http/sessions.hpp"
 #include "src/live/channels.hpp"
 #include "src/live/client_frames.hpp"
 #include "src/live/publisher.hpp"
@@ -35,15 +36,6 @@ struct connection_state {
 
 using connection_actor = instrumented_actor<connection_state>;
 
-bool well_formed_token(const std::string& token) {
-  if (token.size() != 32)
-    return false;
-  for (char c : token)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return false;
-  return true;
-}
-
 caf::behavior live_mode(connection_actor* self) {
   return {
       [=](client_frame& frame) {
@@ -65,35 +57,18 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
     self->become(live_mode(self)); // anonymous: public channels only
     return;
   }
-  if (!well_formed_token(token)) {
-    st.live.sink->close(close_code::unauthorized, "unauthorized");
-    self->become(live_mode(self));
-    return;
-  }
-  const auto& cfg = *st.node->config;
-  self->request(st.node->redis_bridge,
-                std::chrono::milliseconds{cfg.redis_timeout_ms},
-                redis_cmd_atom::value,
-                redis_command{"GETEX", cfg.redis_key_prefix + "s:" + token,
-                              "PX",
-                              std::to_string(cfg.session_ttl_s * 1000ull)})
-      .then(
-          [=](redis_reply& reply) {
-            auto& st = self->state;
-            int64_t user_id = 0;
-            if (reply.type != redis_reply::kind::string ||
-                !http::parse_id(reply.str, user_id)) {
-              st.live.sink->close(close_code::unauthorized, "unauthorized");
-            } else {
-              st.live.user_id = user_id;
-            }
-            self->become(live_mode(self));
-          },
-          [=](caf::error&) {
-            self->state.live.sink->close(close_code::going_away,
-                                         "sessions unavailable");
-            self->become(live_mode(self));
-          });
+  http::find_session(
+      self, *st.node, token,
+      [self](http::session_status status, int64_t user_id) {
+        auto& st = self->state;
+        if (status == http::session_status::found)
+          st.live.user_id = user_id;
+        else if (status == http::session_status::unknown)
+          st.live.sink->close(close_code::unauthorized, "unauthorized");
+        else
+          st.live.sink->close(close_code::going_away, "sessions unavailable");
+        self->become(live_mode(self));
+      });
 }
 
 /// GET /sse?channels=a,b: checks the token (if any) and every channel,
@@ -219,31 +194,16 @@ void start_event_stream(connection_actor* self, http_request& request) {
     open(0);
     return;
   }
-  if (!well_formed_token(token)) {
-    fail(401, "unauthorized", "the token is unknown or expired");
-    return;
-  }
-  const auto& cfg = *st.node->config;
-  self->request(st.node->redis_bridge,
-                std::chrono::milliseconds{cfg.redis_timeout_ms},
-                redis_cmd_atom::value,
-                redis_command{"GETEX", cfg.redis_key_prefix + "s:" + token,
-                              "PX",
-                              std::to_string(cfg.session_ttl_s * 1000ull)})
-      .then(
-          [=](redis_reply& reply) {
-            int64_t user_id = 0;
-            if (reply.type != redis_reply::kind::string ||
-                !http::parse_id(reply.str, user_id)) {
-              fail(401, "unauthorized", "the token is unknown or expired");
-              return;
-            }
-            open(user_id);
-          },
-          [=](caf::error&) {
-            self->state.sink->send(
-                http::unavailable("sessions are unavailable"));
-          });
+  http::find_session(
+      self, *st.node, token,
+      [self, fail, open](http::session_status status, int64_t user_id) {
+        if (status == http::session_status::found)
+          open(user_id);
+        else if (status == http::session_status::unknown)
+          fail(401, "unauthorized", "the token is unknown or expired");
+        else
+          self->state.sink->send(http::unavailable("sessions are unavailable"));
+      });
 }
 
 caf::behavior connection_impl(connection_actor* self, node_context_ptr node,

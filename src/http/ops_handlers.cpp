@@ -6,6 +6,7 @@
 
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/sessions.hpp"
 #include "src/store/health.hpp"
 
 #include <boost/json.hpp>
@@ -18,16 +19,6 @@
 namespace switchboard::http {
 
 namespace {
-
-/// Compares secrets in time independent of where they differ.
-bool same_secret(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 http_response json_response(const boost::json::value& value) {
   http_response response;

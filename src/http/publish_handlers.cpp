@@ -8,6 +8,7 @@
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
 #include "src/http/json_body.hpp"
+#include "src/http/sessions.hpp"
 #include "src/live/channels.hpp"
 #include "src/live/publisher.hpp"
 
@@ -16,23 +17,10 @@
 
 namespace switchboard::http {
 
-namespace {
-
-bool same_key(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-} // namespace
-
 void post_publish(route_call& call) {
   const auto& cfg = *call.node->config;
   auto given = call.request.header("x-api-key");
-  if (cfg.api_key.empty() || !given || !same_key(*given, cfg.api_key)) {
+  if (cfg.api_key.empty() || !given || !same_secret(*given, cfg.api_key)) {
     call.respond(
         error_response(401, "unauthorized", "X-Api-Key missing or wrong"));
     return;

@@ -20,7 +20,9 @@ std::string session_key(const route_call& call, const std::string& token) {
   return call.node->config->redis_key_prefix + "s:" + token;
 }
 
-bool well_formed(const std::string& token) {
+} // namespace
+
+bool well_formed_token(std::string_view token) {
   if (token.size() != 32)
     return false;
   for (char c : token)
@@ -28,6 +30,48 @@ bool well_formed(const std::string& token) {
       return false;
   return true;
 }
+
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+void find_session(caf::event_based_actor* self, const node_context& node,
+                  const std::string& token,
+                  std::function<void(session_status, int64_t)> then) {
+  if (!well_formed_token(token)) {
+    then(session_status::unknown, 0);
+    return;
+  }
+  const auto& cfg = *node.config;
+  self->request(
+          node.redis_bridge, std::chrono::milliseconds{cfg.redis_timeout_ms},
+          redis_cmd_atom::value,
+          redis_command{"GETEX", cfg.redis_key_prefix + "s:" + token, "PX",
+                        std::to_string(cfg.session_ttl_s * 1000ull)})
+      .then(
+          [then](redis_reply& reply) {
+            if (reply.type == redis_reply::kind::unavailable ||
+                reply.type == redis_reply::kind::error) {
+              then(session_status::unavailable, 0);
+              return;
+            }
+            int64_t user_id = 0;
+            if (reply.type != redis_reply::kind::string ||
+                !parse_id(reply.str, user_id)) {
+              then(session_status::unknown, 0);
+              return;
+            }
+            then(session_status::found, user_id);
+          },
+          [then](caf::error&) { then(session_status::unavailable, 0); });
+}
+
+namespace {
 
 std::string new_token() {
   unsigned char bytes[16];
@@ -67,36 +111,22 @@ std::string token_of(const route_call& call) {
 
 void with_user(route_call& call, std::function<void(int64_t)> then) {
   auto token = token_of(call);
-  if (!well_formed(token)) {
+  if (!well_formed_token(token)) {
     call.respond(error_response(401, "unauthorized",
                                 "a valid bearer token is required"));
     return;
   }
   auto respond = call.respond;
-  auto ttl = std::to_string(call.node->config->session_ttl_s * 1000ull);
-  call.self
-      ->request(call.node->redis_bridge, redis_deadline(call),
-                redis_cmd_atom::value,
-                redis_command{"GETEX", session_key(call, token), "PX", ttl})
-      .then(
-          [respond, then](redis_reply& reply) {
-            if (reply.type == redis_reply::kind::unavailable ||
-                reply.type == redis_reply::kind::error) {
-              respond(unavailable("sessions are unavailable"));
-              return;
-            }
-            int64_t user_id = 0;
-            if (reply.type != redis_reply::kind::string ||
-                !parse_id(reply.str, user_id)) {
-              respond(error_response(401, "unauthorized",
-                                     "the token is unknown or expired"));
-              return;
-            }
-            then(user_id);
-          },
-          [respond](caf::error&) {
-            respond(unavailable("sessions are unavailable"));
-          });
+  find_session(call.self, *call.node, token,
+               [respond, then](session_status status, int64_t user_id) {
+                 if (status == session_status::found)
+                   then(user_id);
+                 else if (status == session_status::unknown)
+                   respond(error_response(401, "unauthorized",
+                                          "the token is unknown or expired"));
+                 else
+                   respond(unavailable("sessions are unavailable"));
+               });
 }
 
 void open_session(route_call& call, int64_t user_id,
@@ -125,7 +155,7 @@ void open_session(route_call& call, int64_t user_id,
 void close_session(route_call& call) {
   auto token = token_of(call);
   auto respond = call.respond;
-  if (!well_formed(token)) {
+  if (!well_formed_token(token)) {
     respond(error_response(401, "unauthorized",
                            "a valid bearer token is required"));
     return;

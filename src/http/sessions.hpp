@@ -9,11 +9,26 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace switchboard::http {
 
 /// The token a request carries (Authorization: Bearer, or access_token).
 std::string token_of(const route_call& call);
+
+/// Whether `token` has the shape of a token we issue (32 hex digits).
+bool well_formed_token(std::string_view token);
+
+/// Compares secrets in time independent of where they differ.
+bool same_secret(std::string_view a, std::string_view b);
+
+enum class session_status { found, unknown, unavailable };
+
+/// Looks `token` up (sliding its expiry) and calls `then(status, user_id)`
+/// inside `self`. The one place a session token is checked.
+void find_session(caf::event_based_actor* self, const node_context& node,
+                  const std::string& token,
+                  std::function<void(session_status, int64_t)> then);
 
 /// Runs `then(user_id)` for a request with a valid token; answers 401
 /// (or 503 when Redis cannot be asked) otherwise.

@@ -22,8 +22,8 @@ std::string encode_resume(const resume_offsets& offsets);
 
 /// The offsets for `channels` (the stream's names, any order), or nullopt
 /// when `text` is not a resume id of exactly this channel set.
-std::optional<resume_offsets>
-decode_resume(std::string_view text, std::vector<std::string> channels);
+std::optional<resume_offsets> decode_resume(std::string_view text,
+                                            std::vector<std::string> channels);
 
 /// "name@offset,…": the full offsets, for the hand-off inside the node.
 std::string encode_seed(const resume_offsets& offsets);

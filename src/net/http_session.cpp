@@ -249,8 +249,8 @@ void http_session::write(http_response response) {
     return;
   if (response.event_stream) {
     // The connection becomes a Server-Sent Events stream.
-    auto initial = live::decode_seed(response.resume_id)
-                       .value_or(live::resume_offsets{});
+    auto initial =
+        live::decode_seed(response.resume_id).value_or(live::resume_offsets{});
     auto sse = std::make_shared<sse_session>(
         std::move(stream_), std::move(connection_), limits_.live_max_queue,
         stats_, std::move(initial));
