@@ -95,6 +95,7 @@ history_entries(const std::string& channel, const redis_reply& reply) {
     auto message = std::make_shared<push_message>();
     message->channel = channel;
     message->offset = offset;
+    message->from_history = true;
     auto& fields = entry.elements[1].elements;
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       if (fields[i].str == "m")

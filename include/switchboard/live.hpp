@@ -43,6 +43,10 @@ struct push_message {
   int64_t offset = 0;
   std::string event;
   std::string json;
+  /// Read from the channel's history for a resuming client. Such pushes do
+  /// not count against the live queue bound: they are bounded already
+  /// (channel_history_size per channel) and arrive all at once.
+  bool from_history = false;
 };
 
 using push_ptr = std::shared_ptr<const push_message>;

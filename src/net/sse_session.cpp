@@ -34,7 +34,8 @@ public:
         std::string event = "id: " + live::encode_resume(s->offsets_) +
                             "\nevent: " + message->event +
                             "\ndata: " + message->json + "\n\n";
-        s->enqueue(std::make_shared<const std::string>(std::move(event)));
+        s->enqueue(std::make_shared<const std::string>(std::move(event)),
+                   message->from_history);
       });
   }
 
@@ -143,10 +144,11 @@ void sse_session::heartbeat() {
       });
 }
 
-void sse_session::enqueue(std::shared_ptr<const std::string> bytes) {
+void sse_session::enqueue(std::shared_ptr<const std::string> bytes,
+                          bool from_history) {
   if (ended_)
     return;
-  if (queue_.size() >= max_queue_) {
+  if (!from_history && queue_.size() >= max_queue_) {
     stats_->pubsub.dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
     end(); // too slow: the client resumes with Last-Event-ID
     return;

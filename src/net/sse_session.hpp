@@ -37,7 +37,8 @@ public:
 private:
   friend class sse_sink;
 
-  void enqueue(std::shared_ptr<const std::string> bytes);
+  void enqueue(std::shared_ptr<const std::string> bytes,
+               bool from_history = false);
   void write_next();
   void heartbeat();
   void watch_client();

@@ -57,7 +57,8 @@ websocket_session::websocket_session(beast::tcp_stream&& stream,
     : ws_(std::move(stream)),
       connection_(std::move(connection)),
       limits_(limits),
-      stats_(std::move(stats)) {
+      stats_(std::move(stats)),
+      close_deadline_(ws_.get_executor()) {
   stats_->connections.ws.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -135,7 +136,7 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
 void websocket_session::enqueue(push_ptr frame) {
   if (closing_ || !open_)
     return;
-  if (queue_.size() >= limits_.max_queue) {
+  if (!frame->from_history && queue_.size() >= limits_.max_queue) {
     stats_->pubsub.dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
     close_with(close_code::too_slow, "consumer too slow");
     return;
@@ -155,6 +156,7 @@ void websocket_session::write_next() {
     ws_.async_close(why,
                     [self = shared_from_this()](boost::system::error_code) {
                       self->writing_ = false;
+                      self->close_deadline_.cancel();
                     });
     return;
   }
@@ -185,6 +187,17 @@ void websocket_session::close_with(uint16_t code, std::string reason) {
   closing_ = true;
   queue_.clear();
   pending_close_.emplace(code, std::move(reason));
+  // The close frame waits for the write in flight; a client that does not
+  // read never lets it finish, so give it a moment, then drop the socket.
+  close_deadline_.expires_after(std::chrono::seconds{2});
+  close_deadline_.async_wait(
+      [weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self)
+          return;
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      });
   if (!writing_)
     write_next();
 }

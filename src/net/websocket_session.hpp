@@ -9,6 +9,7 @@
 #include "switchboard/live.hpp"
 #include "switchboard/node_stats.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -61,6 +62,9 @@ private:
   bool closing_ = false;
   bool open_ = false;
   std::optional<std::pair<uint16_t, std::string>> pending_close_;
+  // A client that stopped reading cannot take even the close frame: after
+  // this long the socket is dropped.
+  boost::asio::steady_timer close_deadline_;
 };
 
 } // namespace switchboard::net
