@@ -45,9 +45,8 @@ struct channel_state {
   caf::actor parent;
   std::vector<subscriber> subscribers;
   std::vector<channel_join> waiting_joins; // until ready
-  bool subscribed = false;
-  bool ready = false;    // subscribed and `delivered` known
-  bool filling = false;  // a history read is in flight
+  bool ready = false;                      // subscribed and `delivered` known
+  bool filling = false;                    // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
   std::map<int64_t, push_ptr> ahead; // by offset
   uint64_t handled = 0;              // joins and leaves handled
@@ -359,11 +358,8 @@ caf::behavior channel_impl(channel_actor* self,
         if (!st.ahead.empty())
           fill_gap(self);
       },
-      [=](redis_resub_atom) {
-        self->state.subscribed = true;
-        become_ready(self);
-      },
-      [=](redis_lost_atom) { self->state.subscribed = false; },
+      [=](redis_resub_atom) { become_ready(self); },
+      [=](redis_lost_atom) {}, // the resubscription catches up by offset
       [=](redis_up_atom) {},
       [=](redis_down_atom) {},
   };

@@ -30,7 +30,6 @@ struct connection_state {
   std::unique_ptr<kind_counter> counter;
   node_context_ptr node;
   http_sink_ptr sink;
-  std::string remote_address;
   live_connection live;
 };
 
@@ -207,13 +206,12 @@ void start_event_stream(connection_actor* self, http_request& request) {
 }
 
 caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
-                              http_sink_ptr sink, std::string remote_address) {
+                              http_sink_ptr sink) {
   auto& st = self->state;
   st.counter =
       std::make_unique<kind_counter>(node->stats, actor_kind::connection);
   st.node = std::move(node);
   st.sink = std::move(sink);
-  st.remote_address = std::move(remote_address);
   if (auto tracker = st.node->connections) {
     tracker->add(self->address());
     self->attach_functor(
@@ -250,9 +248,8 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
 } // namespace
 
 caf::actor spawn_connection(caf::actor_system& system, node_context_ptr node,
-                            http_sink_ptr sink, std::string remote_address) {
-  return system.spawn(connection_impl, std::move(node), std::move(sink),
-                      std::move(remote_address));
+                            http_sink_ptr sink) {
+  return system.spawn(connection_impl, std::move(node), std::move(sink));
 }
 
 } // namespace switchboard

@@ -17,6 +17,6 @@ namespace switchboard {
 /// Accepts `http_request` (from its session) and `(conn_closed_atom)`, after
 /// which it quits.
 caf::actor spawn_connection(caf::actor_system& system, node_context_ptr node,
-                            http_sink_ptr sink, std::string remote_address);
+                            http_sink_ptr sink);
 
 } // namespace switchboard

@@ -42,21 +42,15 @@ std::optional<store::book_fields> book_fields_of(route_call& call,
   fields.title = in.string("title", 1, 200, creating);
   fields.description = in.string("description", 0, 5000, false);
   fields.published = in.boolean("published", false);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return std::nullopt;
-  }
   return fields;
 }
 
 } // namespace
 
 void get_book(route_call& call) {
-  int64_t id = 0;
-  if (!id_param(call, 0, id))
-    return;
-  serve_cached(call, book_group(id), book_group(id), freshness_class::item,
-               store::load_book(id), "book");
+  serve_item(call, "book", store::load_book);
 }
 
 void list_books(route_call& call) {
@@ -134,10 +128,8 @@ void create_chapter(route_call& call) {
   field_reader in{*body};
   auto title = in.string("title", 1, 200, true);
   auto text = in.string("body", 1, 200'000, true);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   auto copy = call;
   with_user(call, [copy, book_id, title = *title,
                    text = *text](int64_t user_id) mutable {

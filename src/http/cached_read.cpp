@@ -95,4 +95,13 @@ void serve_cached(route_call& call, std::string key, std::string group,
           });
 }
 
+void serve_item(route_call& call, std::string_view kind,
+                db_job (*load)(int64_t id)) {
+  int64_t id = 0;
+  if (!id_param(call, 0, id))
+    return;
+  auto key = std::string{kind} + ":" + std::to_string(id);
+  serve_cached(call, key, key, freshness_class::item, load(id), kind);
+}
+
 } // namespace switchboard::http

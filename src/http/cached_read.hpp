@@ -17,4 +17,9 @@ enum class freshness_class { item, list, packages };
 void serve_cached(route_call& call, std::string key, std::string group,
                   freshness_class kind, db_job load, std::string_view what);
 
+/// Serves the resource `<kind>:<id>` named by the path's first parameter
+/// (400 for a bad id), invalidated as a group of its own.
+void serve_item(route_call& call, std::string_view kind,
+                db_job (*load)(int64_t id));
+
 } // namespace switchboard::http

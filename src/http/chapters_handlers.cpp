@@ -12,12 +12,7 @@
 namespace switchboard::http {
 
 void get_chapter(route_call& call) {
-  int64_t id = 0;
-  if (!id_param(call, 0, id))
-    return;
-  auto key = "chapter:" + std::to_string(id);
-  serve_cached(call, key, key, freshness_class::item, store::load_chapter(id),
-               "chapter");
+  serve_item(call, "chapter", store::load_chapter);
 }
 
 void patch_chapter(route_call& call) {
@@ -30,10 +25,8 @@ void patch_chapter(route_call& call) {
   field_reader in{*body};
   auto title = in.string("title", 1, 200, false);
   auto text = in.string("body", 1, 200'000, false);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   auto copy = call;
   with_user(call, [copy, id, title, text](int64_t user_id) mutable {
     run_write(

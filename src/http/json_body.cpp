@@ -57,6 +57,13 @@ std::size_t code_points(const boost::json::string& s) {
 
 } // namespace
 
+bool field_reader::rejected(route_call& call) const {
+  if (ok())
+    return false;
+  call.respond(bad_request(error_));
+  return true;
+}
+
 void field_reader::fail(const char* name, const std::string& what) {
   if (error_.empty())
     error_ = std::string{name} + ": " + what;

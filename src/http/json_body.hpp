@@ -38,6 +38,9 @@ public:
   std::optional<int64_t> id(const char* name, bool required);
 
   bool ok() const { return error_.empty(); }
+
+  /// Answers 400 with the first field error, if any; true if it did.
+  bool rejected(route_call& call) const;
   const std::string& error() const { return error_; }
 
 private:

@@ -31,10 +31,8 @@ void post_publish(route_call& call) {
   field_reader in{*body};
   auto channel = in.string("channel", 1, 128, true);
   auto event = in.string("event", 1, 64, true);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   if (!live::valid_event_name(*event)) {
     call.respond(bad_request("event: 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'"));
     return;

@@ -49,10 +49,8 @@ void register_account(route_call& call) {
   auto username = in.string("username", 3, 32, true);
   auto password = in.string("password", 8, 128, true);
   auto display_name = in.string("display_name", 1, 64, false);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   if (!valid_username(*username)) {
     call.respond(
         bad_request("username: must be 3 to 32 characters of a-z, 0-9 and _"));
@@ -74,10 +72,8 @@ void login(route_call& call) {
   field_reader in{*body};
   auto username = in.string("username", 1, 64, true);
   auto password = in.string("password", 1, 1024, true);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   auto copy = call;
   run_job(call, store::login_user(*username, *password),
           [copy](db_result& result) mutable {
@@ -90,12 +86,7 @@ void logout(route_call& call) {
 }
 
 void get_user(route_call& call) {
-  int64_t id = 0;
-  if (!id_param(call, 0, id))
-    return;
-  auto key = "user:" + std::to_string(id);
-  serve_cached(call, key, key, freshness_class::item, store::load_user(id),
-               "user");
+  serve_item(call, "user", store::load_user);
 }
 
 void patch_me(route_call& call) {
@@ -105,10 +96,8 @@ void patch_me(route_call& call) {
   field_reader in{*body};
   auto display_name = in.string("display_name", 1, 64, false);
   auto bio = in.string("bio", 0, 1000, false);
-  if (!in.ok()) {
-    call.respond(bad_request(in.error()));
+  if (in.rejected(call))
     return;
-  }
   auto copy = call;
   with_user(call, [copy, display_name, bio](int64_t user_id) mutable {
     run_write(copy, store::update_user(user_id, display_name, bio), 200,

@@ -66,8 +66,7 @@ void listener::accept() {
                   l->forget(s);
                 delete s;
               });
-          auto actor = self->spawn_connection_(session->sink(),
-                                               session->remote_address());
+          auto actor = self->spawn_connection_(session->sink());
           {
             std::lock_guard<std::mutex> guard{self->mutex_};
             self->sessions_.emplace(session.get(), session);

@@ -23,8 +23,7 @@ namespace switchboard::net {
 class listener : public std::enable_shared_from_this<listener> {
 public:
   /// Makes the connection actor for a new session (thread-safe).
-  using connection_factory =
-      std::function<caf::actor(http_sink_ptr sink, std::string remote_address)>;
+  using connection_factory = std::function<caf::actor(http_sink_ptr sink)>;
 
   listener(boost::asio::io_context& io, http_limits limits,
            std::size_t max_connections, std::shared_ptr<node_stats> stats,

@@ -166,9 +166,8 @@ int run_node(const node_config& config) {
                           config.live_max_queue};
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, stats,
-      [&system, node](http_sink_ptr sink, std::string remote) {
-        return spawn_connection(system, node, std::move(sink),
-                                std::move(remote));
+      [&system, node](http_sink_ptr sink) {
+        return spawn_connection(system, node, std::move(sink));
       });
   uint16_t port = 0;
   try {
