@@ -101,6 +101,8 @@ history_entries(const std::string& channel, const redis_reply& reply) {
         message->json = fields[i + 1].str;
       else if (fields[i].str == "e")
         message->event = fields[i + 1].str;
+      else if (fields[i].str == "o")
+        message->opens_channel = true;
     }
     if (!message->json.empty())
       out.emplace_back(offset, std::move(message));
@@ -174,8 +176,12 @@ void fill_gap(channel_actor* self) {
             auto first = st.ahead.begin();
             if (first != st.ahead.end() && first->first > st.delivered + 1 &&
                 first->second) {
-              spdlog::warn("channel {}: offsets {}..{} are gone from history",
-                           st.config.name, st.delivered + 1, first->first - 1);
+              // A channel's first offset comes from the clock: below it
+              // nothing was lost if nothing had been delivered before.
+              if (st.delivered != 0)
+                spdlog::warn("channel {}: offsets {}..{} are gone from history",
+                             st.config.name, st.delivered + 1,
+                             first->first - 1);
               st.delivered = first->first - 1;
             }
             // Drop placeholder marks that the history did not fill.
@@ -256,7 +262,10 @@ void admit(channel_actor* self, channel_join join) {
           [=](redis_reply& reply) {
             auto& st = self->state;
             auto first = history_entries(st.config.name, reply);
-            bool recovered = !first.empty() && first.front().first == since + 1;
+            bool recovered =
+                !first.empty() &&
+                (first.front().first == since + 1 ||
+                 (since == 0 && first.front().second->opens_channel));
             join.sink->reply(reply_json(join.request_id, st.config.name,
                                         st.delivered, recovered));
             // Not recovered: a WebSocket client refetches and goes on live

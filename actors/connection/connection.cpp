@@ -44,13 +44,20 @@ caf::behavior live_mode(connection_actor* self) {
         leave_all(self, self->state.live);
         self->quit();
       },
+      [=](logout_atom) {
+        self->state.live.sink->close(close_code::unauthorized, "logged out");
+      },
+      [=](drain_atom) {
+        self->state.live.sink->close(close_code::going_away,
+                                     "server going away");
+      },
   };
 }
 
 /// The WebSocket is open: check the token (if any), then go live.
 void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
   auto& st = self->state;
-  st.live.node = st.node;
+  start_live(st.live, st.node);
   st.live.sink = std::move(sink);
   if (token.empty()) {
     self->become(live_mode(self)); // anonymous: public channels only
@@ -58,11 +65,13 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
   }
   http::find_session(
       self, *st.node, token,
-      [self](http::session_status status, int64_t user_id) {
+      [self, token](http::session_status status, int64_t user_id) {
         auto& st = self->state;
-        if (status == http::session_status::found)
+        if (status == http::session_status::found) {
           st.live.user_id = user_id;
-        else if (status == http::session_status::unknown)
+          st.live.token = token;
+          join_session(self, st.live);
+        } else if (status == http::session_status::unknown)
           st.live.sink->close(close_code::unauthorized, "unauthorized");
         else
           st.live.sink->close(close_code::going_away, "sessions unavailable");
@@ -95,10 +104,12 @@ void start_event_stream(connection_actor* self, http_request& request) {
   auto fail = [self](unsigned status, std::string code, std::string text) {
     self->state.sink->send(http::error_response(status, code, text));
   };
-  auto open = [self, channels, last_event_id](int64_t user_id) {
+  auto open = [self, channels, last_event_id, token](int64_t user_id) {
     auto& st = self->state;
-    st.live.node = st.node;
+    start_live(st.live, st.node);
     st.live.user_id = user_id;
+    if (user_id != 0)
+      st.live.token = token;
     std::vector<std::string> names;
     size_t start = 0;
     while (start <= channels.size() && !channels.empty()) {
@@ -237,10 +248,14 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
         auto& st = self->state;
         st.live.sink = std::move(sink);
         join_stream_channels(self, st.live);
+        join_session(self, st.live);
         self->become(live_mode(self));
       },
-      // A frame can arrive before the token check finished: keep it.
+      // A frame can arrive before the token check finished: keep it. So
+      // can a drain (or a logout, once joined): it applies once live.
       [=](client_frame&) -> caf::skip_t { return caf::skip; },
+      [=](drain_atom) -> caf::skip_t { return caf::skip; },
+      [=](logout_atom) -> caf::skip_t { return caf::skip; },
       [=](conn_closed_atom) { self->quit(); },
   };
 }

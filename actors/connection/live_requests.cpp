@@ -86,6 +86,18 @@ void publish(caf::event_based_actor* self, live_connection& conn,
     conn.sink->reply(error_json(frame.id, check.code, check.message));
     return;
   }
+  if (!conn.publishes.take()) {
+    boost::json::object reply{
+        {"ok", false},
+        {"error",
+         {{"code", "rate_limited"},
+          {"message", "too many publishes; retry later"},
+          {"retry_after_ms", conn.publishes.wait().count()}}}};
+    if (frame.id > 0)
+      reply["id"] = frame.id;
+    conn.sink->reply(boost::json::serialize(reply));
+    return;
+  }
   const auto& cfg = *conn.node->config;
   auto command = live::publish_command(
       cfg.redis_key_prefix, check.canonical, "message", frame.data_json, "",
@@ -113,8 +125,29 @@ void publish(caf::event_based_actor* self, live_connection& conn,
 
 } // namespace
 
+void start_live(live_connection& conn, node_context_ptr node) {
+  const auto& cfg = *node->config;
+  conn.node = std::move(node);
+  conn.frames = live::token_bucket{cfg.live_frame_rate, cfg.live_frame_burst};
+  conn.publishes =
+      live::token_bucket{cfg.live_publish_rate, cfg.live_publish_burst};
+}
+
+void join_session(caf::event_based_actor* self, live_connection& conn) {
+  if (conn.user_id == 0 || conn.token.empty() || conn.in_session)
+    return;
+  conn.in_session = true;
+  self->send(conn.node->sessions, session_join_atom::value, conn.user_id,
+             conn.token, caf::actor_cast<caf::actor>(self));
+}
+
 void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
                          client_frame& frame) {
+  if (!conn.frames.take()) {
+    // A flood: no reply could keep up; the client may reconnect and resume.
+    conn.sink->close(close_code::rate_limited, "rate limited");
+    return;
+  }
   if (!frame.error.empty()) {
     conn.sink->reply(error_json(frame.id, "bad_request", frame.error));
     return;
@@ -145,6 +178,11 @@ void leave_all(caf::event_based_actor* self, live_connection& conn) {
     self->send(conn.node->channels, channel_leave_atom::value, name,
                caf::actor_cast<caf::actor>(self));
   conn.channels.clear();
+  if (conn.in_session) {
+    conn.in_session = false;
+    self->send(conn.node->sessions, session_leave_atom::value, conn.user_id,
+               caf::actor_cast<caf::actor>(self));
+  }
 }
 
 } // namespace switchboard

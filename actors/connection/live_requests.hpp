@@ -7,6 +7,8 @@
 #include "switchboard/live.hpp"
 #include "switchboard/node_context.hpp"
 
+#include "src/live/token_bucket.hpp"
+
 #include <caf/event_based_actor.hpp>
 
 #include <cstdint>
@@ -21,10 +23,21 @@ struct live_connection {
   node_context_ptr node;
   push_sink_ptr sink;
   int64_t user_id = 0; // 0: anonymous
+  std::string token;   // what the user signed in with (a logout closes us)
+  bool in_session = false;
   std::set<std::string> channels;
+  live::token_bucket frames;    // every client frame (4029 above)
+  live::token_bucket publishes; // client publishes (rate_limited above)
   /// SSE: the stream's channels and where each resumes, until it opens.
   std::map<std::string, std::optional<int64_t>> stream_channels;
 };
+
+/// Readies `conn` for live traffic on `node` (its rate limits start full).
+void start_live(live_connection& conn, node_context_ptr node);
+
+/// Joins the user's session actor, which closes us at logout (signed-in
+/// connections only).
+void join_session(caf::event_based_actor* self, live_connection& conn);
 
 /// Joins every channel of an SSE stream (once its sink exists).
 void join_stream_channels(caf::event_based_actor* self, live_connection& conn);
@@ -32,7 +45,7 @@ void join_stream_channels(caf::event_based_actor* self, live_connection& conn);
 void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
                          client_frame& frame);
 
-/// Leaves every channel (the connection is closing).
+/// Leaves every channel and the session (the connection is closing).
 void leave_all(caf::event_based_actor* self, live_connection& conn);
 
 } // namespace switchboard

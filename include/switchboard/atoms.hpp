@@ -46,6 +46,16 @@ using channel_leave_atom = caf::atom_constant<caf::atom("ch_leave")>;
 using channel_idle_atom = caf::atom_constant<caf::atom("ch_idle")>;
 using channel_stop_atom = caf::atom_constant<caf::atom("ch_stop")>;
 
+// session protocol
+using session_join_atom = caf::atom_constant<caf::atom("ses_join")>;
+using session_leave_atom = caf::atom_constant<caf::atom("ses_leave")>;
+using session_idle_atom = caf::atom_constant<caf::atom("ses_idle")>;
+using session_stop_atom = caf::atom_constant<caf::atom("ses_stop")>;
+// "this token was logged out": to a session, and from it to a connection
+using logout_atom = caf::atom_constant<caf::atom("logout")>;
+// the node is draining: live connections are told 1001
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+
 // shared
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

@@ -47,6 +47,9 @@ struct push_message {
   /// not count against the live queue bound: they are bounded already
   /// (channel_history_size per channel) and arrive all at once.
   bool from_history = false;
+  /// The first message of its channel (or since Redis lost the channel's
+  /// counter): a client that saw the channel empty misses nothing before it.
+  bool opens_channel = false;
 };
 
 using push_ptr = std::shared_ptr<const push_message>;

@@ -28,6 +28,10 @@ public:
     std::lock_guard<std::mutex> guard{mutex_};
     live_.erase(a);
   }
+  std::size_t size() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return live_.size();
+  }
   std::vector<caf::actor_addr> snapshot() const {
     std::lock_guard<std::mutex> guard{mutex_};
     return {live_.begin(), live_.end()};
@@ -45,6 +49,7 @@ struct node_context {
   caf::actor db_pool;
   caf::actor redis_bridge;
   caf::actor channels; // channel_registry
+  caf::actor sessions; // session_registry
   std::shared_ptr<connection_tracker> connections;
   std::chrono::steady_clock::time_point started;
 };

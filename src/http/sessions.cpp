@@ -5,9 +5,11 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/redis.hpp"
 
+#include "actors/session/session_keys.hpp"
 #include "src/http/errors.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <sys/random.h>
@@ -17,7 +19,7 @@ namespace switchboard::http {
 namespace {
 
 std::string session_key(const route_call& call, const std::string& token) {
-  return call.node->config->redis_key_prefix + "s:" + token;
+  return sessions::token_key(call.node->config->redis_key_prefix, token);
 }
 
 } // namespace
@@ -51,7 +53,8 @@ void find_session(caf::event_based_actor* self, const node_context& node,
   self->request(
           node.redis_bridge, std::chrono::milliseconds{cfg.redis_timeout_ms},
           redis_cmd_atom::value,
-          redis_command{"GETEX", cfg.redis_key_prefix + "s:" + token, "PX",
+          redis_command{"GETEX",
+                        sessions::token_key(cfg.redis_key_prefix, token), "PX",
                         std::to_string(cfg.session_ttl_s * 1000ull)})
       .then(
           [then](redis_reply& reply) {
@@ -160,20 +163,54 @@ void close_session(route_call& call) {
                            "a valid bearer token is required"));
     return;
   }
-  call.self
-      ->request(call.node->redis_bridge, redis_deadline(call),
-                redis_cmd_atom::value,
-                redis_command{"DEL", session_key(call, token)})
+  auto* self = call.self;
+  auto node = call.node;
+  auto no_content = [respond] {
+    http_response done;
+    done.status = 204;
+    done.content_type.clear();
+    respond(std::move(done));
+  };
+  // GETDEL: the token stops working at once, and we learn whose it was, so
+  // the connections opened with it can be closed on every node.
+  self->request(node->redis_bridge, redis_deadline(call), redis_cmd_atom::value,
+                redis_command{"GETDEL", session_key(call, token)})
       .then(
-          [respond](redis_reply& reply) {
+          [self, node, token, respond, no_content](redis_reply& reply) {
             if (!reply.ok()) {
               respond(unavailable("sessions are unavailable"));
               return;
             }
-            http_response done;
-            done.status = 204;
-            done.content_type.clear();
-            respond(std::move(done));
+            int64_t user_id = 0;
+            if (reply.type != redis_reply::kind::string ||
+                !parse_id(reply.str, user_id)) {
+              no_content(); // unknown or expired already: nothing is open
+              return;
+            }
+            self->send(node->sessions, logout_atom::value, user_id, token);
+            const auto& cfg = *node->config;
+            self->request(node->redis_bridge,
+                          std::chrono::milliseconds{cfg.redis_timeout_ms},
+                          redis_cmd_atom::value,
+                          redis_command{"PUBLISH",
+                                        sessions::control_channel(
+                                            cfg.redis_key_prefix, user_id),
+                                        sessions::logout_message(token)})
+                .then(
+                    [user_id, no_content](redis_reply& published) {
+                      // Sessions elsewhere also recheck their tokens when
+                      // their subscription comes back, so a lost PUBLISH
+                      // delays the close but does not prevent it.
+                      if (!published.ok())
+                        spdlog::warn("logout of user {}: PUBLISH failed: {}",
+                                     user_id, published.str);
+                      no_content();
+                    },
+                    [user_id, no_content](caf::error& e) {
+                      spdlog::warn("logout of user {}: PUBLISH failed: {}",
+                                   user_id, caf::to_string(e));
+                      no_content();
+                    });
           },
           [respond](caf::error&) {
             respond(unavailable("sessions are unavailable"));

@@ -15,13 +15,36 @@ namespace {
 // the push JSON after the offset, history size, history ttl ms, now ms,
 // event name.
 constexpr const char* publish_script = R"lua(
-local seq = redis.call('INCR', KEYS[1])
+local n = redis.call('INCR', KEYS[1])
+local opens = false
+if n == 1 then
+  -- A new channel, or one whose counter Redis lost (a restart without
+  -- persistence, a failover to a lagging replica): start from the clock,
+  -- past anything the history holds, so offsets never go back and clients
+  -- resuming from before the loss are told recovered:false. The entry is
+  -- marked ('o'): a client that saw the channel empty (offset 0) resumes
+  -- from it.
+  opens = true
+  n = tonumber(ARGV[5]) * 1000
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  if #last > 0 then
+    local held = tonumber(string.match(last[1][1], '%-(%d+)$'))
+    if held and held >= n then n = held + 1 end
+  end
+end
+-- Lua numbers are doubles: print them as integers (exact below 2^53).
+local seq = string.format('%.0f', n)
+if opens then redis.call('SET', KEYS[1], seq) end
 redis.call('PEXPIRE', KEYS[1], 2592000000)
 local msg = '{"channel":' .. ARGV[1] .. ',"offset":"' .. seq .. '"' .. ARGV[2]
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5])
+if opens then
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5], 'o', '1')
+else
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5])
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[6] .. ' ' .. msg)
-return seq
+return n
 )lua";
 
 } // namespace

@@ -1,6 +1,7 @@
 // node — see node.hpp.
 #include "src/node/node.hpp"
 
+#include "switchboard/atoms.hpp"
 #include "switchboard/node_context.hpp"
 
 #include "actors/cache/cache.hpp"
@@ -8,6 +9,7 @@
 #include "actors/connection/connection.hpp"
 #include "actors/db_pool/db_pool.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
+#include "actors/session_registry/session_registry.hpp"
 #include "src/net/listener.hpp"
 #include "src/redis/redis_connection.hpp"
 #include "src/store/migrations.hpp"
@@ -147,6 +149,11 @@ int run_node(const node_config& config) {
                                  int64_t{config.channel_history_ttl_s} *
                                      1000}});
 
+  auto sessions = spawn_session_registry(
+      system, stats,
+      session_registry_config{bridge, config.redis_key_prefix,
+                              ms{config.redis_timeout_ms}});
+
   auto context = std::make_shared<node_context>();
   context->config = shared_config;
   context->stats = stats;
@@ -154,6 +161,7 @@ int run_node(const node_config& config) {
   context->db_pool = pool;
   context->redis_bridge = bridge;
   context->channels = channels;
+  context->sessions = sessions;
   context->connections = std::make_shared<connection_tracker>();
   context->started = std::chrono::steady_clock::now();
   node_context_ptr node = context;
@@ -210,18 +218,25 @@ int run_node(const node_config& config) {
     io_threads.emplace_back([&io] { io.run(); });
 
   stop_requested.get_future().wait();
+  // Drain: no new connections; HTTP ones finish what is in flight; live
+  // ones are told 1001 (their clients reconnect elsewhere and resume).
   http->drain();
+  for (auto& addr : context->connections->snapshot())
+    caf::anon_send(caf::actor_cast<caf::actor>(addr), drain_atom::value);
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds{config.shutdown_grace_ms};
-  while (http->session_count() > 0 &&
-         std::chrono::steady_clock::now() < deadline)
+  auto open_connections = [&] {
+    return std::max(http->session_count(), context->connections->size());
+  };
+  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  if (auto left = http->session_count(); left > 0)
+  if (auto left = open_connections(); left > 0)
     spdlog::warn("shutdown: {} connections still open after the grace period",
                  left);
 
   caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
   // Close both Redis connections on their strands and wait until they have,

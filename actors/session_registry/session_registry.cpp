@@ -1,0 +1,105 @@
+// session_registry — see session_registry.hpp. Retirement is exact, as in
+// channel_registry: the registry counts joins and leaves it forwarded, the
+// session reports how many it handled when it became empty, and only when
+// the two agree is it stopped (per-sender order makes that safe).
+#include "actors/session_registry/session_registry.hpp"
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/instrumented.hpp"
+
+#include "actors/session/session.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+namespace switchboard {
+
+namespace {
+
+struct session_slot {
+  caf::actor session;
+  uint64_t forwarded = 0;
+};
+
+struct session_registry_state {
+  static inline const char* name = "session_registry";
+  std::unique_ptr<kind_counter> counter;
+  session_registry_config config;
+  std::unordered_map<int64_t, session_slot> sessions;
+};
+
+using session_registry_actor = instrumented_actor<session_registry_state>;
+
+caf::behavior session_registry_impl(session_registry_actor* self,
+                                    std::shared_ptr<node_stats> stats,
+                                    session_registry_config config) {
+  auto& st = self->state;
+  st.counter = std::make_unique<kind_counter>(std::move(stats),
+                                              actor_kind::session_registry);
+  st.config = std::move(config);
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& sessions = self->state.sessions;
+    for (auto i = sessions.begin(); i != sessions.end(); ++i)
+      if (i->second.session.address() == down.source) {
+        spdlog::error("session_registry: session of user {} died: {}", i->first,
+                      caf::to_string(down.reason));
+        sessions.erase(i);
+        return;
+      }
+  });
+  return {
+      [=](session_join_atom, int64_t user_id, std::string& token,
+          caf::actor& connection) {
+        auto& st = self->state;
+        auto& slot = st.sessions[user_id];
+        if (!slot.session) {
+          slot.session = spawn_session(
+              self, st.counter->stats_ptr(),
+              session_config{user_id, st.config.key_prefix,
+                             st.config.redis_bridge, st.config.redis_timeout});
+          self->monitor(slot.session);
+        }
+        ++slot.forwarded;
+        self->send(slot.session, session_join_atom::value, std::move(token),
+                   std::move(connection));
+      },
+      [=](session_leave_atom, int64_t user_id, const caf::actor& connection) {
+        auto& st = self->state;
+        auto i = st.sessions.find(user_id);
+        if (i == st.sessions.end())
+          return;
+        ++i->second.forwarded;
+        self->send(i->second.session, session_leave_atom::value, connection);
+      },
+      [=](logout_atom, int64_t user_id, const std::string& token) {
+        auto& st = self->state;
+        auto i = st.sessions.find(user_id);
+        if (i != st.sessions.end())
+          self->send(i->second.session, logout_atom::value, token);
+      },
+      [=](session_idle_atom, int64_t user_id, uint64_t handled) {
+        auto& st = self->state;
+        auto i = st.sessions.find(user_id);
+        if (i == st.sessions.end() ||
+            i->second.session != self->current_sender() ||
+            i->second.forwarded != handled)
+          return;
+        self->demonitor(i->second.session);
+        self->send(i->second.session, session_stop_atom::value);
+        st.sessions.erase(i);
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_session_registry(caf::actor_system& system,
+                                  std::shared_ptr<node_stats> stats,
+                                  session_registry_config config) {
+  return system.spawn(session_registry_impl, std::move(stats),
+                      std::move(config));
+}
+
+} // namespace switchboard
