@@ -37,8 +37,8 @@ export function uniqueId() {
  * opened to them is terminated, then the nodes are stopped, and the test fails
  * if one did not exit 0 (a crash, or a sanitizer report).
  */
-export async function liveCluster(t, n = 1, env = {}, { name = 'live' } = {}) {
-  const nodes = await startCluster(n, env, { name });
+export async function liveCluster(t, n = 1, env = {}, { name = 'live', nodeEnv = [] } = {}) {
+  const nodes = await startCluster(n, env, { name, nodeEnv });
   t.after(async () => {
     for (const node of nodes) for (const ws of sockets.get(node) ?? []) ws.terminate();
     await Promise.all(nodes.flatMap((node) => [...(streams.get(node) ?? [])].map((s) => s.close())));
@@ -593,14 +593,21 @@ export function esUntil(es, check, { ms = DEFAULT_MS, what = 'a condition' } = {
 }
 
 /**
- * A TCP forwarder on 127.0.0.1 to `target` (a node): {port, url,
- * retarget(node) (new connections go there), cut() (drops every forwarded
- * connection), close()}. For tests of clients that reconnect on their own.
+ * A TCP forwarder on 127.0.0.1 to `target` (anything with a `port`: a node, a
+ * Redis server): {port, url, retarget(node) (new connections go there), cut()
+ * (drops every forwarded connection), refuse(yes) (while yes, new connections
+ * are dropped at once: the target looks unreachable), close()}. For tests of
+ * clients that reconnect on their own.
  */
 export async function tcpProxy(target) {
   let port = target.port;
+  let refusing = false;
   const pairs = new Set();
   const server = net.createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(port, '127.0.0.1');
     const pair = [client, upstream];
     pairs.add(pair);
@@ -622,6 +629,10 @@ export async function tcpProxy(target) {
     },
     retarget(node) {
       port = node.port;
+    },
+    refuse(yes) {
+      refusing = yes;
+      if (yes) proxy.cut();
     },
     cut() {
       for (const [a, b] of [...pairs]) {

@@ -88,10 +88,12 @@ process.on('exit', () => {
 /**
  * Starts a private redis-server on a free loopback port and waits until it
  * answers PING (and is ours: INFO's process_id is our child's pid).
- * Resolves with {url, port, stop(), restart()}: restart() starts it again on
- * the same port, empty (no persistence). Stopped after the test file.
+ * Resolves with {url, port, stop(), start(), restart()}: start() starts it
+ * again on the same port after stop(); restart() does both. Without
+ * `persistent` it comes back empty; with it, everything acknowledged before
+ * the stop is kept (AOF, fsync on every write). Stopped after the test file.
  */
-export async function startRedis() {
+export async function startRedis({ persistent = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
   folders.add(dir);
   let proc = null;
@@ -99,7 +101,8 @@ export async function startRedis() {
 
   async function launch(onPort) {
     proc = spawnLogged('redis-server', [
-      '--port', String(onPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--port', String(onPort), '--bind', '127.0.0.1', '--save', '',
+      ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir', dir, '--daemonize', 'no',
     ]);
     const entry = { proc, signal: 'SIGTERM' };
@@ -145,7 +148,11 @@ export async function startRedis() {
     async stop() {
       await stopChild(proc, 'SIGTERM', 10000);
     },
-    /** Starts it again on the same port (empty); waits for PING. */
+    /** Starts it again on the same port after stop(); waits for PING. */
+    async start() {
+      await launch(port);
+    },
+    /** Stops it and starts it again on the same port; waits for PING. */
     async restart() {
       await stopChild(proc, 'SIGTERM', 10000);
       await launch(port);
