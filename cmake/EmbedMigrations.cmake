@@ -5,6 +5,7 @@ string(APPEND body "#include \"src/store/migrations.hpp\"\n\n")
 string(APPEND body "namespace switchboard::store {\n\n")
 string(APPEND body "const std::vector<migration>& embedded_migrations() {\n")
 string(APPEND body "  static const std::vector<migration> all{\n")
+string(REPLACE "|" ";" INPUTS "${INPUTS}") # joined by the caller
 foreach(file IN LISTS INPUTS)
   get_filename_component(name "${file}" NAME_WE)
   string(REGEX MATCH "^[0-9]+" version "${name}")

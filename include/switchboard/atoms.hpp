@@ -56,6 +56,9 @@ using logout_atom = caf::atom_constant<caf::atom("logout")>;
 // the node is draining: live connections are told 1001
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
+// fan-out protocol
+using fanout_poke_atom = caf::atom_constant<caf::atom("fan_poke")>;
+
 // shared
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

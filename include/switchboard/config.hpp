@@ -65,6 +65,11 @@ struct node_config {
   std::size_t channel_history_size = 1000;
   uint32_t channel_history_ttl_s = 24 * 3600;
 
+  // background fan-out of new-chapter notifications
+  uint32_t fanout_batch_size = 1000; // followers notified per transaction
+  uint32_t fanout_lease_s = 30;      // a job's owner must advance it this often
+  uint32_t fanout_poll_ms = 5000;    // how often idle nodes look for work
+
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
 

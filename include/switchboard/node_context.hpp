@@ -50,6 +50,7 @@ struct node_context {
   caf::actor redis_bridge;
   caf::actor channels; // channel_registry
   caf::actor sessions; // session_registry
+  caf::actor fanout;
   std::shared_ptr<connection_tracker> connections;
   std::chrono::steady_clock::time_point started;
 };

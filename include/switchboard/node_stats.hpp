@@ -38,6 +38,14 @@ struct pubsub_stats {
   std::atomic<uint64_t> dropped{0};
 };
 
+struct fanout_stats {
+  std::atomic<int64_t> running{0};    // jobs this node is working on
+  std::atomic<uint64_t> jobs_done{0}; // jobs this node finished
+  std::atomic<uint64_t> batches{0};   // batches this node committed
+  std::atomic<uint64_t> notified{0};  // followers this node notified
+  std::atomic<uint64_t> failures{0};  // batches that failed (retried)
+};
+
 struct connection_stats {
   std::atomic<int64_t> http{0};
   std::atomic<int64_t> ws{0};
@@ -51,6 +59,7 @@ struct node_stats {
   std::array<actor_kind_stats, actor_kind_count> actors;
   cache_stats cache;
   pubsub_stats pubsub;
+  fanout_stats fanout;
   connection_stats connections;
   std::atomic<bool> redis_up{false};
   std::atomic<bool> pubsub_up{false};

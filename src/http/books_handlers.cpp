@@ -1,8 +1,11 @@
 // books_handlers — the book endpoints of the contract's "Cached reads":
 // reads go through cached_read, writes through writes (which invalidate
 // the book, the list pages and, for chapters, the chapter list).
+#include "switchboard/atoms.hpp"
+
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
+#include "src/http/events.hpp"
 #include "src/http/handlers.hpp"
 #include "src/http/json_body.hpp"
 #include "src/http/sessions.hpp"
@@ -11,6 +14,7 @@
 #include "src/store/chapters.hpp"
 
 #include <boost/json.hpp>
+#include <caf/all.hpp>
 
 #include <charconv>
 
@@ -30,6 +34,14 @@ std::string chapters_group(int64_t book_id) {
 }
 
 const char* books_list_group = "books:list";
+
+/// What a TanStack Query client refetches when a book or its chapters change.
+boost::json::value invalidate_book_hint(int64_t id) {
+  return boost::json::object{
+      {"invalidate",
+       boost::json::array{boost::json::array{"books", id},
+                          boost::json::array{"books", id, "chapters"}}}};
+}
 
 /// Reads {title, description, published} for create (`creating`) or patch.
 std::optional<store::book_fields> book_fields_of(route_call& call,
@@ -102,10 +114,17 @@ void patch_book(route_call& call) {
     return;
   auto copy = call;
   with_user(call, [copy, id, fields = *fields](int64_t user_id) mutable {
+    auto* self = copy.self;
+    auto node = copy.node;
     run_write(
-        copy, store::update_book(id, user_id, fields), 200,
+        copy, store::update_book(id, user_id, fields),
         [id](const boost::json::value*) {
           return std::vector<std::string>{book_group(id), books_list_group};
+        },
+        [self, node, id](boost::json::value& book) {
+          emit_event(self, node, "books:" + std::to_string(id), "book.updated",
+                     book, invalidate_book_hint(id));
+          return json_response(200, book);
         });
   });
 }
@@ -133,8 +152,10 @@ void create_chapter(route_call& call) {
   auto copy = call;
   with_user(call, [copy, book_id, title = *title,
                    text = *text](int64_t user_id) mutable {
+    auto* self = copy.self;
+    auto node = copy.node;
     run_write(
-        copy, store::create_chapter(book_id, user_id, title, text), 201,
+        copy, store::create_chapter(book_id, user_id, title, text),
         [book_id](const boost::json::value* chapter) {
           std::vector<std::string> groups{book_group(book_id), books_list_group,
                                           chapters_group(book_id)};
@@ -142,6 +163,20 @@ void create_chapter(route_call& call) {
             groups.push_back("chapter:" +
                              std::to_string(chapter->at("id").as_int64()));
           return groups;
+        },
+        [self, node, book_id](boost::json::value& chapter) {
+          auto& c = chapter.as_object();
+          boost::json::object summary{{"id", c.at("id")},
+                                      {"book_id", c.at("book_id")},
+                                      {"number", c.at("number")},
+                                      {"title", c.at("title")},
+                                      {"updated_at", c.at("updated_at")}};
+          emit_event(self, node, "books:" + std::to_string(book_id),
+                     "chapter.created", summary, invalidate_book_hint(book_id));
+          // The followers' notifications: recorded with the chapter, sent
+          // in the background by this node's fanout actor (or another's).
+          self->send(node->fanout, fanout_poke_atom::value);
+          return json_response(201, chapter);
         });
   });
 }

@@ -26,6 +26,23 @@ void get_user(route_call& call);
 void patch_me(route_call& call);
 void get_coin_packages(route_call& call);
 
+// comments_handlers.cpp
+void list_comments(route_call& call);
+void post_comment(route_call& call);
+
+// wallet_handlers.cpp
+void get_balance(route_call& call);
+void post_purchase(route_call& call);
+void post_gift(route_call& call);
+
+// notifications_handlers.cpp
+void get_notifications(route_call& call);
+void post_notification_read(route_call& call);
+
+// follows_handlers.cpp
+void follow_book(route_call& call);
+void unfollow_book(route_call& call);
+
 // publish_handlers.cpp
 void post_publish(route_call& call);
 

@@ -120,4 +120,23 @@ std::optional<int64_t> field_reader::id(const char* name, bool required) {
   return std::nullopt;
 }
 
+std::optional<int64_t> field_reader::integer(const char* name, int64_t min,
+                                             int64_t max, bool required) {
+  auto* v = object_.if_contains(name);
+  if (v == nullptr || v->is_null()) {
+    if (required)
+      fail(name, "is required");
+    return std::nullopt;
+  }
+  if (v->is_int64() && v->as_int64() >= min && v->as_int64() <= max)
+    return v->as_int64();
+  if (v->is_uint64() && max >= 0 &&
+      v->as_uint64() <= static_cast<uint64_t>(max) &&
+      static_cast<int64_t>(v->as_uint64()) >= min)
+    return static_cast<int64_t>(v->as_uint64());
+  fail(name, "must be an integer from " + std::to_string(min) + " to " +
+                 std::to_string(max));
+  return std::nullopt;
+}
+
 } // namespace switchboard::http

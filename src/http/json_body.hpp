@@ -36,6 +36,9 @@ public:
                                     std::size_t max, bool required);
   std::optional<bool> boolean(const char* name, bool required);
   std::optional<int64_t> id(const char* name, bool required);
+  /// An integer from `min` to `max` (a JSON number without a fraction).
+  std::optional<int64_t> integer(const char* name, int64_t min, int64_t max,
+                                 bool required);
 
   bool ok() const { return error_.empty(); }
 

@@ -93,6 +93,13 @@ boost::json::object stats_document(const node_context& node) {
       {"delivered", load(s.pubsub.delivered)},
       {"dropped", load(s.pubsub.dropped)},
   };
+  doc["fanout"] = {
+      {"running", load(s.fanout.running)},
+      {"jobs_done", load(s.fanout.jobs_done)},
+      {"batches", load(s.fanout.batches)},
+      {"notified", load(s.fanout.notified)},
+      {"failures", load(s.fanout.failures)},
+  };
   doc["dependencies"] = {{"redis", load(s.redis_up)},
                          {"postgres", load(s.db_up)}};
   // Until nodes publish heartbeats (cluster issue), a node knows itself.
@@ -214,6 +221,15 @@ void get_metrics(route_call& call) {
     metric(full.c_str(), "counter", "Pub/Sub message counter (see /stats).");
     out << full << ' ' << doc["pubsub"].at(name) << '\n';
   }
+  for (const char* name : {"jobs_done", "batches", "notified", "failures"}) {
+    auto full = std::string{"switchboard_fanout_"} + name + "_total";
+    metric(full.c_str(), "counter",
+           "New-chapter fan-out counter (see /stats).");
+    out << full << ' ' << doc["fanout"].at(name) << '\n';
+  }
+  metric("switchboard_fanout_running", "gauge",
+         "Fan-out jobs this node is working on.");
+  out << "switchboard_fanout_running " << doc["fanout"].at("running") << '\n';
   metric("switchboard_cache_entries", "gauge",
          "Values in the node-local cache.");
   out << "switchboard_cache_entries " << doc["cache"].at("entries") << '\n';

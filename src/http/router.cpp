@@ -112,6 +112,33 @@ bool id_param(route_call& call, size_t index, int64_t& id) {
   return false;
 }
 
+bool int_query(route_call& call, std::string_view name, int64_t min,
+               int64_t max, int64_t fallback, int64_t& out) {
+  auto* text = call.query_param(name);
+  if (text == nullptr) {
+    out = fallback;
+    return true;
+  }
+  auto [end, ec] =
+      std::from_chars(text->data(), text->data() + text->size(), out);
+  if (ec == std::errc{} && end == text->data() + text->size() && out >= min &&
+      out <= max)
+    return true;
+  call.respond(bad_request(std::string{name} + ": must be an integer from " +
+                           std::to_string(min) + " to " + std::to_string(max)));
+  return false;
+}
+
+bool id_query(route_call& call, std::string_view name, int64_t& out) {
+  out = 0;
+  auto* text = call.query_param(name);
+  if (text == nullptr || parse_id(*text, out))
+    return true;
+  call.respond(
+      bad_request(std::string{name} + ": must be a positive 64-bit integer"));
+  return false;
+}
+
 bool parse_id(std::string_view text, int64_t& out) {
   if (text.empty() || text.size() > 19 || text[0] == '0')
     return false;

@@ -71,4 +71,12 @@ bool parse_id(std::string_view text, int64_t& out);
 /// Reads path parameter `index` as an id, or answers 400 and returns false.
 bool id_param(route_call& call, size_t index, int64_t& id);
 
+/// Reads query parameter `name` as an integer from `min` to `max` (absent:
+/// `fallback`), or answers 400 and returns false.
+bool int_query(route_call& call, std::string_view name, int64_t min,
+               int64_t max, int64_t fallback, int64_t& out);
+
+/// Reads query parameter `name` as an id (absent: 0), or answers 400.
+bool id_query(route_call& call, std::string_view name, int64_t& out);
+
 } // namespace switchboard::http

@@ -23,6 +23,16 @@ const router& node_routes() {
     r.add("GET", "/api/users/:id", get_user);
     r.add("PATCH", "/api/users/me", patch_me);
     r.add("GET", "/api/coin-packages", get_coin_packages);
+    // live comments, wallet, notifications, follows
+    r.add("GET", "/api/chapters/:id/comments", list_comments);
+    r.add("POST", "/api/chapters/:id/comments", post_comment);
+    r.add("GET", "/api/me/balance", get_balance);
+    r.add("POST", "/api/me/purchases", post_purchase);
+    r.add("POST", "/api/gifts", post_gift);
+    r.add("GET", "/api/me/notifications", get_notifications);
+    r.add("POST", "/api/me/notifications/:id/read", post_notification_read);
+    r.add("POST", "/api/books/:id/follow", follow_book);
+    r.add("DELETE", "/api/books/:id/follow", unfollow_book);
     // server API
     r.add("POST", "/api/publish", post_publish);
     // operations

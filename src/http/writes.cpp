@@ -52,43 +52,65 @@ void run_job(route_call& call, db_job job,
           });
 }
 
+http_response json_response(unsigned status, const boost::json::value& body) {
+  http_response response;
+  response.status = status;
+  response.body = boost::json::serialize(body);
+  response.with("Cache-Control", "no-store");
+  return response;
+}
+
 void run_write(route_call& call, db_job job, unsigned ok_status,
                groups_of groups) {
+  run_write(call, std::move(job), std::move(groups),
+            [ok_status](boost::json::value& written) {
+              return json_response(ok_status, written);
+            });
+}
+
+void run_write(route_call& call, db_job job, groups_of groups,
+               on_written after) {
   auto self = call.self;
   auto node = call.node;
   auto respond = call.respond;
-  auto invalidate_then = [self, node, respond](std::vector<std::string> names,
-                                               http_response response) {
+  // Whatever happens to the invalidation, the client gets its answer (the
+  // cache logs what failed and retries it).
+  auto invalidate_then = [self, node](std::vector<std::string> names,
+                                      std::function<void()> next) {
+    if (names.empty()) {
+      next();
+      return;
+    }
     auto deadline =
         std::chrono::milliseconds{2 * node->config->redis_timeout_ms +
                                   node->config->cache_ack_timeout_ms + 500};
-    // Whatever happens to the invalidation, the client gets its answer (the
-    // cache logs what failed and retries it).
     self->request(node->cache, deadline, cache_inval_atom::value,
                   std::move(names))
-        .then([respond, response](bool) { respond(response); },
-              [respond, response](caf::error&) { respond(response); });
+        .then([next](bool) { next(); }, [next](caf::error&) { next(); });
   };
   auto deadline = std::chrono::milliseconds{node->config->db_timeout_ms + 1000};
   self->request(node->db_pool, deadline, db_run_atom::value, std::move(job))
       .then(
           [=](db_result& result) {
             if (result.status == db_status::ok) {
-              http_response response;
-              response.status = ok_status;
-              response.body = boost::json::serialize(result.value);
-              response.with("Cache-Control", "no-store");
-              invalidate_then(groups(&result.value), std::move(response));
+              auto written =
+                  std::make_shared<boost::json::value>(std::move(result.value));
+              invalidate_then(groups(written.get()), [respond, after, written] {
+                respond(after(*written));
+              });
             } else if (result.status == db_status::unavailable) {
               // The connection may have died after the commit.
-              invalidate_then(groups(nullptr), error_for(result));
+              auto answer = error_for(result);
+              invalidate_then(groups(nullptr),
+                              [respond, answer] { respond(answer); });
             } else {
               respond(error_for(result));
             }
           },
           [=](caf::error&) {
-            invalidate_then(groups(nullptr),
-                            unavailable("database did not answer in time"));
+            invalidate_then(groups(nullptr), [respond] {
+              respond(unavailable("database did not answer in time"));
+            });
           });
 }
 

@@ -29,6 +29,18 @@ using groups_of =
 void run_write(route_call& call, db_job job, unsigned ok_status,
                groups_of groups);
 
+/// Once a write has committed and its invalidations went out: emits its
+/// events and builds the response (the job's value may carry more than the
+/// client is shown).
+using on_written = std::function<http_response(boost::json::value& written)>;
+
+/// As run_write, with `after` building the response.
+void run_write(route_call& call, db_job job, groups_of groups,
+               on_written after);
+
+/// A JSON response with `status`, not to be cached.
+http_response json_response(unsigned status, const boost::json::value& body);
+
 /// Runs `job` and hands a successful result to `then`; failures answer.
 void run_job(route_call& call, db_job job,
              std::function<void(db_result&)> then);

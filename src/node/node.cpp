@@ -8,6 +8,7 @@
 #include "actors/channel_registry/channel_registry.hpp"
 #include "actors/connection/connection.hpp"
 #include "actors/db_pool/db_pool.hpp"
+#include "actors/fanout/fanout.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
 #include "actors/session_registry/session_registry.hpp"
 #include "src/net/listener.hpp"
@@ -154,6 +155,21 @@ int run_node(const node_config& config) {
       session_registry_config{bridge, config.redis_key_prefix,
                               ms{config.redis_timeout_ms}});
 
+  fanout_config fanning;
+  fanning.db_pool = pool;
+  fanning.redis_bridge = bridge;
+  fanning.node_id = config.node_id;
+  fanning.key_prefix = config.redis_key_prefix;
+  fanning.batch_size = config.fanout_batch_size;
+  fanning.lease_s = config.fanout_lease_s;
+  fanning.poll = ms{config.fanout_poll_ms};
+  fanning.db_timeout = ms{config.db_timeout_ms};
+  fanning.redis_timeout = ms{config.redis_timeout_ms};
+  fanning.history =
+      live::history_settings{config.channel_history_size,
+                             int64_t{config.channel_history_ttl_s} * 1000};
+  auto fanout = spawn_fanout(system, stats, std::move(fanning));
+
   auto context = std::make_shared<node_context>();
   context->config = shared_config;
   context->stats = stats;
@@ -162,6 +178,7 @@ int run_node(const node_config& config) {
   context->redis_bridge = bridge;
   context->channels = channels;
   context->sessions = sessions;
+  context->fanout = fanout;
   context->connections = std::make_shared<connection_tracker>();
   context->started = std::chrono::steady_clock::now();
   node_context_ptr node = context;
@@ -237,6 +254,7 @@ int run_node(const node_config& config) {
   caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
   // Close both Redis connections on their strands and wait until they have,

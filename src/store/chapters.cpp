@@ -52,8 +52,19 @@ db_job create_chapter(int64_t book_id, int64_t user_id, std::string title,
         auto number = counted[0][0].as<int64_t>();
         auto rows =
             tx.exec_prepared("chapter_insert", book_id, number, title, body);
+        auto chapter = chapter_json(rows[0]);
+        // The followers' notifications go out in the background; the job is
+        // recorded here, in the chapter's transaction, so it cannot be lost.
+        auto book = tx.exec_prepared("book_author", book_id);
+        boost::json::object data{{"book_id", book_id},
+                                 {"chapter_id", chapter.at("id")},
+                                 {"number", number},
+                                 {"title", title},
+                                 {"book_title", book[0][1].c_str()}};
+        tx.exec_prepared("fanout_insert", book_id, chapter.at("id").as_int64(),
+                         user_id, boost::json::serialize(data));
         tx.commit();
-        return {db_status::ok, chapter_json(rows[0]), {}};
+        return {db_status::ok, std::move(chapter), {}};
       }};
 }
 

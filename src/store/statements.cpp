@@ -23,6 +23,13 @@ struct statement {
 
 #define SB_USER_COLUMNS "id, username, display_name, bio, follower_count"
 
+#define SB_NOTIFICATION_COLUMNS                                                \
+  "id, kind, read, " SB_RFC3339("created_at") ", data::text"
+
+#define SB_COMMENT_COLUMNS                                                     \
+  "m.id, m.chapter_id, m.user_id, m.body, " SB_RFC3339(                        \
+      "m.created_at") ", u.display_name"
+
 #define SB_CHAPTER_COLUMNS                                                     \
   "id, book_id, number, title, body, " SB_RFC3339("updated_at")
 
@@ -76,12 +83,98 @@ constexpr statement all_statements[] = {
     // coins
     {"coin_packages",
      "SELECT id, coins, price_cents, label FROM coin_packages ORDER BY id"},
+    {"coin_package_by_id", "SELECT coins FROM coin_packages WHERE id = $1"},
+    {"wallet_balance", "SELECT coins FROM wallets WHERE user_id = $1"},
+    {"wallet_ensure", "INSERT INTO wallets (user_id, coins) VALUES ($1, 0) "
+                      "ON CONFLICT (user_id) DO NOTHING"},
+    {"wallet_credit",
+     "INSERT INTO wallets (user_id, coins) VALUES ($1, $2) "
+     "ON CONFLICT (user_id) DO UPDATE SET coins = wallets.coins + "
+     "EXCLUDED.coins, updated_at = now() RETURNING coins"},
+    {"wallets_lock_pair",
+     "SELECT user_id, coins FROM wallets WHERE user_id IN ($1, $2) "
+     "ORDER BY user_id FOR UPDATE"},
+    {"wallet_add", "UPDATE wallets SET coins = coins + $2, updated_at = now() "
+                   "WHERE user_id = $1 RETURNING coins"},
+    {"purchase_insert",
+     "INSERT INTO purchases (user_id, package_id, coins) VALUES ($1, $2, $3)"},
+    {"gift_insert_keyed",
+     "INSERT INTO gifts (from_user_id, to_user_id, coins, idempotency_key) "
+     "VALUES ($1, $2, $3, $4) "
+     "ON CONFLICT (from_user_id, idempotency_key) DO NOTHING RETURNING id"},
+    {"gift_insert", "INSERT INTO gifts (from_user_id, to_user_id, coins) "
+                    "VALUES ($1, $2, $3) RETURNING id"},
+    {"gift_by_key", "SELECT id, to_user_id, coins FROM gifts "
+                    "WHERE from_user_id = $1 AND idempotency_key = $2"},
+    {"user_alive", "SELECT display_name FROM users "
+                   "WHERE id = $1 AND deleted_at IS NULL"},
+    // notifications
+    {"notification_insert",
+     "INSERT INTO notifications (user_id, kind, data) VALUES ($1, $2, $3) "
+     "RETURNING " SB_NOTIFICATION_COLUMNS},
+    {"notifications_newest",
+     "SELECT " SB_NOTIFICATION_COLUMNS " FROM notifications "
+     "WHERE user_id = $1 ORDER BY id DESC LIMIT $2"},
+    {"notifications_unread",
+     "SELECT count(*) FROM notifications WHERE user_id = $1 AND NOT read"},
+    {"notification_owner_for_update",
+     "SELECT read FROM notifications WHERE id = $1 AND user_id = $2 "
+     "FOR UPDATE"},
+    {"notification_mark_read",
+     "UPDATE notifications SET read = true WHERE id = $1"},
+    // comments
+    {"chapter_book_author",
+     "SELECT c.book_id, b.author_id FROM chapters c JOIN books b "
+     "ON b.id = c.book_id WHERE c.id = $1"},
+    {"comments_page",
+     "SELECT " SB_COMMENT_COLUMNS " FROM comments m JOIN users u "
+     "ON u.id = m.user_id WHERE m.chapter_id = $1 AND m.id < $2 "
+     "ORDER BY m.id DESC LIMIT $3"},
+    {"comment_insert",
+     "WITH m AS (INSERT INTO comments (chapter_id, user_id, body) "
+     "VALUES ($1, $2, $3) RETURNING *) SELECT " SB_COMMENT_COLUMNS
+     " FROM m JOIN users u ON u.id = m.user_id"},
+    // follows
+    {"book_author", "SELECT author_id, title FROM books WHERE id = $1"},
+    {"follow_insert", "INSERT INTO follows (user_id, book_id) VALUES ($1, $2) "
+                      "ON CONFLICT DO NOTHING RETURNING 1"},
+    {"follow_delete",
+     "DELETE FROM follows WHERE user_id = $1 AND book_id = $2 RETURNING 1"},
+    {"user_add_followers",
+     "UPDATE users SET follower_count = greatest(follower_count + $2, 0) "
+     "WHERE id = $1"},
+    // fan-out of new-chapter notifications
+    {"fanout_insert",
+     "INSERT INTO fanout_jobs (book_id, chapter_id, author_id, data) "
+     "VALUES ($1, $2, $3, $4) RETURNING id"},
+    {"fanout_claim",
+     "UPDATE fanout_jobs SET lease_owner = $1, "
+     "lease_until = now() + make_interval(secs => $2) "
+     "WHERE id = (SELECT id FROM fanout_jobs WHERE NOT done "
+     "AND lease_until < now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+     "RETURNING id"},
+    {"fanout_job_for_update",
+     "SELECT book_id, author_id, data::text, next_user_id, lease_owner "
+     "FROM fanout_jobs WHERE id = $1 AND NOT done FOR UPDATE"},
+    {"fanout_notify_batch",
+     "INSERT INTO notifications (user_id, kind, data) "
+     "SELECT f.user_id, 'new_chapter', $3::jsonb FROM follows f "
+     "WHERE f.book_id = $1 AND f.user_id > $2 AND f.user_id <> $4 "
+     "ORDER BY f.user_id LIMIT $5 "
+     "RETURNING " SB_NOTIFICATION_COLUMNS ", user_id"},
+    {"fanout_advance",
+     "UPDATE fanout_jobs SET next_user_id = $2, notified = notified + $3, "
+     "done = $4, lease_until = now() + make_interval(secs => $5) "
+     "WHERE id = $1"},
+    {"fanout_pending", "SELECT count(*) FROM fanout_jobs WHERE NOT done"},
 };
 
 #undef SB_RFC3339
 #undef SB_BOOK_COLUMNS
 #undef SB_USER_COLUMNS
 #undef SB_CHAPTER_COLUMNS
+#undef SB_NOTIFICATION_COLUMNS
+#undef SB_COMMENT_COLUMNS
 
 } // namespace
 

@@ -1,0 +1,37 @@
+// events — how handlers tell clients that something changed: server-side
+// events published on a channel (numbered, kept in history, delivered on
+// every node), and notifications (added to the user's Redis feed, then
+// pushed as notification.created). Called after the write committed; a
+// failure here is logged, never turned into an error for the request that
+// already succeeded (clients refetch on reconnect and on recovered:false).
+#pragma once
+
+#include "switchboard/node_context.hpp"
+
+#include <boost/json/value.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace switchboard::http {
+
+/// Publishes `event` with `data` (and `hints`, unless null) on `channel`.
+void emit_event(caf::event_based_actor* self, const node_context_ptr& node,
+                const std::string& channel, const std::string& event,
+                const boost::json::value& data,
+                const boost::json::value& hints = nullptr);
+
+/// Adds `notification` to `user_id`'s feed and pushes notification.created.
+void deliver_notification(caf::event_based_actor* self,
+                          const node_context_ptr& node, int64_t user_id,
+                          const boost::json::value& notification);
+
+/// Pushes balance.updated with the new balance to `user_id`.
+void emit_balance(caf::event_based_actor* self, const node_context_ptr& node,
+                  int64_t user_id, int64_t coins);
+
+/// The hint that makes a TanStack Query client refetch its notifications.
+boost::json::value notifications_hint();
+
+} // namespace switchboard::http

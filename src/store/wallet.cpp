@@ -1,0 +1,121 @@
+// wallet — see wallet.hpp. The idempotency key is claimed first (INSERT ...
+// ON CONFLICT DO NOTHING on the unique (from_user_id, key)): a second
+// request with the same key waits on the first's row lock, and sees either
+// its committed gift (a replay) or, if the first rolled back, nothing, and
+// proceeds. A refused gift rolls back its key with it, so a retry after a
+// top-up works.
+#include "src/store/wallet.hpp"
+
+#include "src/store/rows.hpp"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+namespace switchboard::store {
+
+db_job load_balance(int64_t user_id) {
+  return {"load_balance", [=](pqxx::connection_base& conn) -> db_result {
+            pqxx::nontransaction tx{conn};
+            auto rows = tx.exec_prepared("wallet_balance", user_id);
+            int64_t coins = rows.empty() ? 0 : rows[0][0].as<int64_t>();
+            return {db_status::ok, boost::json::object{{"coins", coins}}, {}};
+          }};
+}
+
+db_job purchase_package(int64_t user_id, int64_t package_id) {
+  return {"purchase_package", [=](pqxx::connection_base& conn) -> db_result {
+            pqxx::work tx{conn};
+            auto package = tx.exec_prepared("coin_package_by_id", package_id);
+            if (package.empty())
+              return {db_status::not_found, {}, "no such coin package"};
+            auto coins = package[0][0].as<int64_t>();
+            tx.exec_prepared("purchase_insert", user_id, package_id, coins);
+            auto balance = tx.exec_prepared("wallet_credit", user_id, coins);
+            tx.commit();
+            return {db_status::ok,
+                    boost::json::object{{"coins", balance[0][0].as<int64_t>()}},
+                    {}};
+          }};
+}
+
+namespace {
+
+db_result replay(pqxx::work& tx, int64_t from, int64_t to, int64_t coins,
+                 const std::string& key) {
+  auto first = tx.exec_prepared("gift_by_key", from, key);
+  if (first.empty()) // cannot happen: the conflicting row was committed
+    return {db_status::unavailable, {}, "idempotency key vanished"};
+  if (first[0][1].as<int64_t>() != to || first[0][2].as<int64_t>() != coins)
+    return {db_status::conflict,
+            {},
+            "Idempotency-Key was already used for another gift"};
+  auto balance = tx.exec_prepared("wallet_balance", from);
+  boost::json::object gift{
+      {"id", first[0][0].as<int64_t>()},
+      {"from_user_id", from},
+      {"to_user_id", to},
+      {"coins", coins},
+      {"balance", balance.empty() ? 0 : balance[0][0].as<int64_t>()}};
+  return {db_status::ok,
+          boost::json::object{{"gift", std::move(gift)}, {"replayed", true}},
+          {}};
+}
+
+} // namespace
+
+db_job send_gift(int64_t from, int64_t to, int64_t coins,
+                 std::optional<std::string> key) {
+  return {
+      "send_gift", [=](pqxx::connection_base& conn) -> db_result {
+        pqxx::work tx{conn};
+        auto recipient = tx.exec_prepared("user_alive", to);
+        if (recipient.empty())
+          return {db_status::not_found, {}, "no such recipient"};
+        auto sender = tx.exec_prepared("user_alive", from);
+        pqxx::result inserted;
+        if (key) {
+          inserted =
+              tx.exec_prepared("gift_insert_keyed", from, to, coins, *key);
+          if (inserted.empty())
+            return replay(tx, from, to, coins, *key);
+        } else {
+          inserted = tx.exec_prepared("gift_insert", from, to, coins);
+        }
+        auto gift_id = inserted[0][0].as<int64_t>();
+        tx.exec_prepared("wallet_ensure", from);
+        tx.exec_prepared("wallet_ensure", to);
+        auto wallets = tx.exec_prepared("wallets_lock_pair", from, to);
+        int64_t held = 0;
+        for (const auto& row : wallets)
+          if (row[0].as<int64_t>() == from)
+            held = row[1].as<int64_t>();
+        if (held < coins)
+          return {db_status::insufficient_funds,
+                  {},
+                  "the balance is " + std::to_string(held) + " coins"};
+        auto balance = tx.exec_prepared("wallet_add", from, -coins);
+        auto received = tx.exec_prepared("wallet_add", to, coins);
+        boost::json::object data{
+            {"gift_id", gift_id},
+            {"from_user_id", from},
+            {"from_display_name", sender.empty() ? "" : sender[0][0].c_str()},
+            {"coins", coins}};
+        auto n = tx.exec_prepared("notification_insert", to, "gift_received",
+                                  boost::json::serialize(data));
+        tx.commit();
+        boost::json::object gift{{"id", gift_id},
+                                 {"from_user_id", from},
+                                 {"to_user_id", to},
+                                 {"coins", coins},
+                                 {"balance", balance[0][0].as<int64_t>()}};
+        return {db_status::ok,
+                boost::json::object{
+                    {"gift", std::move(gift)},
+                    {"replayed", false},
+                    {"recipient_balance", received[0][0].as<int64_t>()},
+                    {"notification", notification_json(n[0])}},
+                {}};
+      }};
+}
+
+} // namespace switchboard::store

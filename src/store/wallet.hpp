@@ -1,0 +1,29 @@
+// wallet — db_jobs that read and move coins: the balance, a (simulated)
+// purchase of a coin package, and a gift between two users. A gift is one
+// transaction that locks both wallets in id order, never drives a balance
+// below zero, and records the receiver's notification; an Idempotency-Key
+// makes a repeated gift (on any node, even at the same moment) return the
+// first one instead of moving coins again. Never touches Redis.
+#pragma once
+
+#include "switchboard/db.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace switchboard::store {
+
+/// {coins}
+db_job load_balance(int64_t user_id);
+
+/// {coins}: the balance after the purchase; not_found for an unknown package.
+db_job purchase_package(int64_t user_id, int64_t package_id);
+
+/// {gift:{id, from_user_id, to_user_id, coins, balance}, replayed,
+///  recipient_balance, notification}; not_found (recipient),
+/// insufficient_funds, conflict (the key was used for another gift).
+db_job send_gift(int64_t from_user_id, int64_t to_user_id, int64_t coins,
+                 std::optional<std::string> idempotency_key);
+
+} // namespace switchboard::store
