@@ -36,6 +36,7 @@ namespace {
 struct subscriber {
   caf::actor connection;
   push_sink_ptr sink;
+  int64_t user_id = 0;
 };
 
 struct channel_state {
@@ -50,6 +51,7 @@ struct channel_state {
   int64_t delivered = 0; // last offset delivered (or known published)
   std::map<int64_t, push_ptr> ahead; // by offset
   uint64_t handled = 0;              // joins and leaves handled
+  std::map<int64_t, int> present;    // presence channels: user -> subscribers
   std::size_t max_ahead = 10'000;
 };
 
@@ -209,9 +211,48 @@ std::string reply_json(int64_t id, const std::string& channel, int64_t offset,
   return boost::json::serialize(reply);
 }
 
+void send_presence(channel_actor* self, redis_command command) {
+  auto name = self->state.config.name;
+  self->request(self->state.config.redis_bridge,
+                self->state.config.redis_timeout, redis_cmd_atom::value,
+                std::move(command))
+      .then(
+          [name](redis_reply& reply) {
+            if (!reply.ok())
+              spdlog::warn("channel {}: presence not updated: {}", name,
+                           reply.str);
+          },
+          [name](caf::error& e) {
+            spdlog::warn("channel {}: presence not updated: {}", name,
+                         caf::to_string(e));
+          });
+}
+
+void user_arrived(channel_actor* self, int64_t user_id) {
+  auto& st = self->state;
+  if (!st.config.has_presence || user_id == 0)
+    return;
+  if (++st.present[user_id] == 1)
+    send_presence(self, live::channel_presence_refresh_command(
+                            st.config.presence, st.config.name, {user_id},
+                            st.config.history));
+}
+
+void user_left(channel_actor* self, int64_t user_id) {
+  auto& st = self->state;
+  auto i = st.present.find(user_id);
+  if (i == st.present.end() || --i->second > 0)
+    return;
+  st.present.erase(i);
+  send_presence(self, live::channel_presence_leave_command(
+                          st.config.presence, st.config.name, user_id,
+                          st.config.history));
+}
+
 void add_subscriber(channel_actor* self, const channel_join& join) {
-  self->state.subscribers.push_back({join.connection, join.sink});
+  self->state.subscribers.push_back({join.connection, join.sink, join.user_id});
   self->monitor(join.connection);
+  user_arrived(self, join.user_id);
 }
 
 /// Sends `join` the history from `from` up to what the channel has
@@ -295,11 +336,14 @@ void process_joins(channel_actor* self) {
 void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
   auto& st = self->state;
   auto& subs = st.subscribers;
-  subs.erase(std::remove_if(subs.begin(), subs.end(),
-                            [&](const subscriber& s) {
-                              return s.connection.address() == who;
-                            }),
-             subs.end());
+  auto gone = std::find_if(subs.begin(), subs.end(), [&](const subscriber& s) {
+    return s.connection.address() == who;
+  });
+  if (gone != subs.end()) {
+    auto user_id = gone->user_id;
+    subs.erase(gone);
+    user_left(self, user_id);
+  }
   auto& waiting = st.waiting_joins;
   waiting.erase(std::remove_if(waiting.begin(), waiting.end(),
                                [&](const channel_join& j) {
@@ -321,6 +365,8 @@ caf::behavior channel_impl(channel_actor* self,
   self->send(st.config.redis_bridge, redis_sub_atom::value,
              live::pubsub_channel(st.config.prefix, st.config.name));
   self->monitor(st.parent);
+  if (st.config.has_presence)
+    self->delayed_send(self, st.config.presence_refresh, tick_atom::value);
   self->set_down_handler([=](caf::down_msg& down) {
     if (down.source == self->state.parent.address()) {
       self->quit(); // the registry is gone: nobody would retire us
@@ -366,6 +412,18 @@ caf::behavior channel_impl(channel_actor* self,
         flush_ahead(self);
         if (!st.ahead.empty())
           fill_gap(self);
+      },
+      [=](tick_atom) {
+        // Renew this node's presence entries (and retire a dead node's).
+        auto& st = self->state;
+        std::vector<int64_t> users;
+        for (auto& [user, n] : st.present)
+          users.push_back(user);
+        if (!users.empty())
+          send_presence(self, live::channel_presence_refresh_command(
+                                  st.config.presence, st.config.name, users,
+                                  st.config.history));
+        self->delayed_send(self, st.config.presence_refresh, tick_atom::value);
       },
       [=](redis_resub_atom) { become_ready(self); },
       [=](redis_lost_atom) {}, // the resubscription catches up by offset

@@ -4,11 +4,14 @@
 // order: a gap in offsets (Pub/Sub is at-most-once) is filled from the
 // channel's history before anything newer goes out, and a subscriber that
 // resumes gets the history after its offset before joining live delivery.
+// In a presence channel it also keeps its signed-in subscribers present
+// (src/live/presence.cpp).
 // Spawned and retired by channel_registry; writes only to push_sinks.
 #pragma once
 
 #include "switchboard/node_stats.hpp"
 
+#include "src/live/presence.hpp"
 #include "src/live/publisher.hpp"
 
 #include <caf/actor.hpp>
@@ -26,6 +29,11 @@ struct channel_config {
   caf::actor redis_bridge;
   std::chrono::milliseconds redis_timeout{1000};
   live::history_settings history;
+  /// Set for presence channels (collab:*): who is here is kept in Redis
+  /// and renewed every `presence_refresh`.
+  bool has_presence = false;
+  live::presence_settings presence;
+  std::chrono::milliseconds presence_refresh{10'000};
 };
 
 /// Accepts `(channel_join_atom, channel_join)`,

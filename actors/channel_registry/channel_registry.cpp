@@ -9,6 +9,7 @@
 #include "switchboard/live.hpp"
 
 #include "actors/channel/channel.hpp"
+#include "src/live/channels.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -55,10 +56,17 @@ caf::behavior channel_registry_impl(channel_registry_actor* self,
         auto& st = self->state;
         auto& slot = st.channels[name];
         if (!slot.channel) {
-          slot.channel = spawn_channel(
-              self, st.counter->stats_ptr(),
-              channel_config{name, st.config.key_prefix, st.config.redis_bridge,
-                             st.config.redis_timeout, st.config.history});
+          channel_config config;
+          config.name = name;
+          config.prefix = st.config.key_prefix;
+          config.redis_bridge = st.config.redis_bridge;
+          config.redis_timeout = st.config.redis_timeout;
+          config.history = st.config.history;
+          config.has_presence = live::has_presence(name);
+          config.presence = st.config.presence;
+          config.presence_refresh = st.config.presence_refresh;
+          slot.channel =
+              spawn_channel(self, st.counter->stats_ptr(), std::move(config));
           self->monitor(slot.channel);
         }
         ++slot.forwarded;

@@ -6,6 +6,7 @@
 
 #include "switchboard/node_stats.hpp"
 
+#include "src/live/presence.hpp"
 #include "src/live/publisher.hpp"
 
 #include <caf/actor.hpp>
@@ -22,6 +23,8 @@ struct channel_registry_config {
   std::string key_prefix;
   std::chrono::milliseconds redis_timeout{1000};
   live::history_settings history;
+  live::presence_settings presence;
+  std::chrono::milliseconds presence_refresh{10'000};
 };
 
 /// Accepts `(channel_join_atom, name, channel_join)` and

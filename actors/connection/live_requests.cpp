@@ -53,8 +53,8 @@ void subscribe(caf::event_based_actor* self, live_connection& conn,
                                 "subscription limit of this connection"));
     return;
   }
-  channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, frame.id,
-                    std::nullopt};
+  channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, conn.user_id,
+                    frame.id, std::nullopt};
   if (frame.since) {
     int64_t since = 0;
     live::parse_offset(*frame.since, since); // validated by the parser
@@ -165,7 +165,8 @@ void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
 void join_stream_channels(caf::event_based_actor* self, live_connection& conn) {
   for (auto& [name, since] : conn.stream_channels) {
     conn.channels.insert(name);
-    channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, 0, since};
+    channel_join join{caf::actor_cast<caf::actor>(self), conn.sink,
+                      conn.user_id, 0, since};
     join.deliver_what_is_kept = true;
     self->send(conn.node->channels, channel_join_atom::value, name,
                std::move(join));

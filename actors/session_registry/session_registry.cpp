@@ -6,6 +6,7 @@
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/instrumented.hpp"
+#include "switchboard/redis.hpp"
 
 #include "actors/session/session.hpp"
 
@@ -32,6 +33,41 @@ struct session_registry_state {
 
 using session_registry_actor = instrumented_actor<session_registry_state>;
 
+constexpr std::size_t users_per_refresh = 500;
+
+void send_presence(session_registry_actor* self, redis_command command) {
+  self->request(self->state.config.redis_bridge,
+                self->state.config.redis_timeout, redis_cmd_atom::value,
+                std::move(command))
+      .then(
+          [](redis_reply& reply) {
+            if (!reply.ok())
+              spdlog::warn("session_registry: presence not updated: {}",
+                           reply.str);
+          },
+          [](caf::error& e) {
+            spdlog::warn("session_registry: presence not updated: {}",
+                         caf::to_string(e));
+          });
+}
+
+/// Renews every user here (in slices), and lets Redis retire users whose
+/// node stopped renewing them.
+void refresh_presence(session_registry_actor* self) {
+  auto& st = self->state;
+  std::vector<int64_t> users;
+  for (auto& [user, slot] : st.sessions) {
+    users.push_back(user);
+    if (users.size() == users_per_refresh) {
+      send_presence(self,
+                    live::presence_refresh_command(st.config.presence, users));
+      users.clear();
+    }
+  }
+  send_presence(self,
+                live::presence_refresh_command(st.config.presence, users));
+}
+
 caf::behavior session_registry_impl(session_registry_actor* self,
                                     std::shared_ptr<node_stats> stats,
                                     session_registry_config config) {
@@ -39,6 +75,7 @@ caf::behavior session_registry_impl(session_registry_actor* self,
   st.counter = std::make_unique<kind_counter>(std::move(stats),
                                               actor_kind::session_registry);
   st.config = std::move(config);
+  self->delayed_send(self, st.config.presence_refresh, tick_atom::value);
   self->set_down_handler([=](caf::down_msg& down) {
     auto& sessions = self->state.sessions;
     for (auto i = sessions.begin(); i != sessions.end(); ++i)
@@ -60,6 +97,8 @@ caf::behavior session_registry_impl(session_registry_actor* self,
               session_config{user_id, st.config.key_prefix,
                              st.config.redis_bridge, st.config.redis_timeout});
           self->monitor(slot.session);
+          send_presence(self, live::presence_refresh_command(st.config.presence,
+                                                             {user_id}));
         }
         ++slot.forwarded;
         self->send(slot.session, session_join_atom::value, std::move(token),
@@ -89,6 +128,13 @@ caf::behavior session_registry_impl(session_registry_actor* self,
         self->demonitor(i->second.session);
         self->send(i->second.session, session_stop_atom::value);
         st.sessions.erase(i);
+        send_presence(
+            self, live::presence_leave_command(st.config.presence, user_id));
+      },
+      [=](tick_atom) {
+        refresh_presence(self);
+        self->delayed_send(self, self->state.config.presence_refresh,
+                           tick_atom::value);
       },
   };
 }

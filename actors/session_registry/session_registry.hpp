@@ -1,11 +1,14 @@
 // session_registry — the node's map from user id to that user's session
 // actor. Spawns a session on the user's first live connection here and
 // retires it when the last one has left; delivers a logout made on this node
-// straight to the session (other nodes hear it through Redis). Never
-// touches sockets or tokens' contents.
+// straight to the session (other nodes hear it through Redis); and keeps
+// this node's users online in Redis (presence). Never touches sockets or
+// tokens' contents.
 #pragma once
 
 #include "switchboard/node_stats.hpp"
+
+#include "src/live/presence.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -20,6 +23,11 @@ struct session_registry_config {
   caf::actor redis_bridge;
   std::string key_prefix;
   std::chrono::milliseconds redis_timeout{1000};
+  /// Users with a session here are online (src/live/presence.cpp): marked
+  /// when their first connection arrives, renewed every `presence_refresh`,
+  /// and left when their last one goes.
+  live::presence_settings presence;
+  std::chrono::milliseconds presence_refresh{10'000};
 };
 
 /// Accepts `(session_join_atom, user_id, token, caf::actor connection)`,

@@ -70,6 +70,10 @@ struct node_config {
   uint32_t fanout_lease_s = 30;      // a job's owner must advance it this often
   uint32_t fanout_poll_ms = 5000;    // how often idle nodes look for work
 
+  // presence: a dead node's users drop out within presence_ttl_ms
+  uint32_t presence_ttl_ms = 25'000;
+  uint32_t presence_refresh_ms = 10'000;
+
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
 

@@ -77,6 +77,7 @@ using push_sink_ptr = std::shared_ptr<push_sink>;
 struct channel_join {
   caf::actor connection;
   push_sink_ptr sink;
+  int64_t user_id = 0;          // 0: anonymous (presence channels count users)
   int64_t request_id = 0;       // for the reply frame
   std::optional<int64_t> since; // resume after this offset
   /// When the history no longer reaches back to `since`: deliver what it

@@ -183,6 +183,13 @@ const std::vector<option>& options() {
        integer(&C::fanout_lease_s, 2, 3600)},
       {"fanout_poll_ms", "how often an idle node looks for fan-out work",
        integer(&C::fanout_poll_ms, 10, 600'000)},
+      {"presence_ttl_ms",
+       "a node's users and presence entries expire this long after its last "
+       "renewal (a dead node's users vanish within it)",
+       integer(&C::presence_ttl_ms, 1000, 600'000)},
+      {"presence_refresh_ms",
+       "how often a node renews its users' presence (well under the ttl)",
+       integer(&C::presence_refresh_ms, 100, 300'000)},
       {"session_ttl_s", "session tokens expire after this long unused",
        integer(&C::session_ttl_s, 60, 365 * 86'400)},
       {"fault_db_delay_ms",

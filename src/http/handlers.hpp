@@ -43,6 +43,11 @@ void post_notification_read(route_call& call);
 void follow_book(route_call& call);
 void unfollow_book(route_call& call);
 
+// presence_handlers.cpp
+void get_user_presence(route_call& call);
+void get_online_users(route_call& call);
+void get_channel_presence(route_call& call);
+
 // publish_handlers.cpp
 void post_publish(route_call& call);
 

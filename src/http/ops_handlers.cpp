@@ -7,6 +7,7 @@
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
 #include "src/http/sessions.hpp"
+#include "src/http/times.hpp"
 #include "src/store/health.hpp"
 
 #include <boost/json.hpp>
@@ -25,21 +26,6 @@ http_response json_response(const boost::json::value& value) {
   response.body = boost::json::serialize(value);
   response.with("Cache-Control", "no-store");
   return response;
-}
-
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                now.time_since_epoch())
-                .count() %
-            1000;
-  std::tm utc{};
-  gmtime_r(&secs, &utc);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
 }
 
 double uptime_seconds(const node_context& node) {

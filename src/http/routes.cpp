@@ -33,6 +33,10 @@ const router& node_routes() {
     r.add("POST", "/api/me/notifications/:id/read", post_notification_read);
     r.add("POST", "/api/books/:id/follow", follow_book);
     r.add("DELETE", "/api/books/:id/follow", unfollow_book);
+    // presence
+    r.add("GET", "/api/presence/users/:id", get_user_presence);
+    r.add("GET", "/api/presence/online", get_online_users);
+    r.add("GET", "/api/channels/:channel/presence", get_channel_presence);
     // server API
     r.add("POST", "/api/publish", post_publish);
     // operations

@@ -81,4 +81,8 @@ channel_check check_client_publish(std::string_view name, int64_t user_id) {
   return c;
 }
 
+bool has_presence(const std::string& name) {
+  return name.rfind("collab:", 0) == 0;
+}
+
 } // namespace switchboard::live

@@ -22,6 +22,9 @@ struct channel_check {
 /// May `user_id` (0: anonymous) subscribe to `name`?
 channel_check check_subscribe(std::string_view name, int64_t user_id);
 
+/// Whether `name` (canonical) is a presence channel (collab:*).
+bool has_presence(const std::string& name);
+
 /// May a client `user_id` publish to `name`? (Only collab:*, signed in.)
 channel_check check_client_publish(std::string_view name, int64_t user_id);
 

@@ -11,43 +11,78 @@ namespace switchboard::live {
 
 namespace {
 
+// sb_publish(sequence key, history key, pubsub channel, channel as a JSON
+// string, the push JSON after the offset, history size, history ttl ms,
+// now ms, event name) -> offset. Shared by every script that publishes
+// (src/live/presence.cpp too), so there is one way to number a message.
+constexpr const char* publish_function = R"lua(
+local function sb_publish(seq_key, hist_key, chan, chan_json, rest, size, ttl, now, event)
+  local n = redis.call('INCR', seq_key)
+  local opens = false
+  if n == 1 then
+    -- A new channel, or one whose counter Redis lost (a restart without
+    -- persistence, a failover to a lagging replica): start from the clock,
+    -- past anything the history holds, so offsets never go back and
+    -- clients resuming from before the loss are told recovered:false. The
+    -- entry is marked ('o'): a client that saw the channel empty (offset
+    -- 0) resumes from it.
+    opens = true
+    n = tonumber(now) * 1000
+    local last = redis.call('XREVRANGE', hist_key, '+', '-', 'COUNT', 1)
+    if #last > 0 then
+      local held = tonumber(string.match(last[1][1], '%-(%d+)$'))
+      if held and held >= n then n = held + 1 end
+    end
+  end
+  -- Lua numbers are doubles: print them as integers (exact below 2^53).
+  local seq = string.format('%.0f', n)
+  if opens then redis.call('SET', seq_key, seq) end
+  redis.call('PEXPIRE', seq_key, 2592000000)
+  local msg = '{"channel":' .. chan_json .. ',"offset":"' .. seq .. '"' .. rest
+  if opens then
+    redis.call('XADD', hist_key, 'MAXLEN', size, '0-' .. seq, 'm', msg, 'e', event, 't', now, 'o', '1')
+  else
+    redis.call('XADD', hist_key, 'MAXLEN', size, '0-' .. seq, 'm', msg, 'e', event, 't', now)
+  end
+  redis.call('PEXPIRE', hist_key, ttl)
+  redis.call('PUBLISH', chan, seq .. ' ' .. event .. ' ' .. msg)
+  return n
+end
+)lua";
+
 // KEYS: sequence, history, pubsub channel. ARGV: channel as a JSON string,
 // the push JSON after the offset, history size, history ttl ms, now ms,
 // event name.
-constexpr const char* publish_script = R"lua(
-local n = redis.call('INCR', KEYS[1])
-local opens = false
-if n == 1 then
-  -- A new channel, or one whose counter Redis lost (a restart without
-  -- persistence, a failover to a lagging replica): start from the clock,
-  -- past anything the history holds, so offsets never go back and clients
-  -- resuming from before the loss are told recovered:false. The entry is
-  -- marked ('o'): a client that saw the channel empty (offset 0) resumes
-  -- from it.
-  opens = true
-  n = tonumber(ARGV[5]) * 1000
-  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-  if #last > 0 then
-    local held = tonumber(string.match(last[1][1], '%-(%d+)$'))
-    if held and held >= n then n = held + 1 end
-  end
-end
--- Lua numbers are doubles: print them as integers (exact below 2^53).
-local seq = string.format('%.0f', n)
-if opens then redis.call('SET', KEYS[1], seq) end
-redis.call('PEXPIRE', KEYS[1], 2592000000)
-local msg = '{"channel":' .. ARGV[1] .. ',"offset":"' .. seq .. '"' .. ARGV[2]
-if opens then
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5], 'o', '1')
-else
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. seq, 'm', msg, 'e', ARGV[6], 't', ARGV[5])
-end
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[6] .. ' ' .. msg)
-return n
-)lua";
+const std::string publish_script =
+    std::string{publish_function} +
+    "return sb_publish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], "
+    "ARGV[4], ARGV[5], ARGV[6])\n";
 
 } // namespace
+
+std::string publish_lua_function() {
+  return publish_function;
+}
+
+std::string push_rest(const std::string& event, const std::string& data_json,
+                      const std::string& hints_json) {
+  std::string rest = ",\"event\":";
+  rest += boost::json::serialize(boost::json::string{event});
+  rest += ",\"data\":";
+  rest += data_json;
+  if (!hints_json.empty()) {
+    rest += ",\"hints\":";
+    rest += hints_json;
+  }
+  rest += '}';
+  return rest;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string sequence_key(const std::string& prefix, const std::string& ch) {
   return prefix + "q:" + ch;
@@ -67,18 +102,8 @@ redis_command publish_command(const std::string& prefix,
                               const std::string& data_json,
                               const std::string& hints_json,
                               const history_settings& history) {
-  std::string rest = ",\"event\":";
-  rest += boost::json::serialize(boost::json::string{event});
-  rest += ",\"data\":";
-  rest += data_json;
-  if (!hints_json.empty()) {
-    rest += ",\"hints\":";
-    rest += hints_json;
-  }
-  rest += '}';
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  auto rest = push_rest(event, data_json, hints_json);
+  auto now = now_ms();
   return {"EVAL",
           publish_script,
           "3",

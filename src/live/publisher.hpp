@@ -33,6 +33,17 @@ publish_command(const std::string& prefix, const std::string& channel,
                 const std::string& event, const std::string& data_json,
                 const std::string& hints_json, const history_settings& history);
 
+/// The Lua function `sb_publish(...)` the publish script is made of, for
+/// other scripts that publish as part of a larger atomic step.
+std::string publish_lua_function();
+
+/// The push JSON after its offset: `,"event":…,"data":…,"hints":…}`.
+std::string push_rest(const std::string& event, const std::string& data_json,
+                      const std::string& hints_json);
+
+/// Wall-clock milliseconds (history timestamps, presence expiries).
+int64_t now_ms();
+
 /// What travels on Pub/Sub is "<offset> <event> <push JSON>"; decodes it
 /// (null when it is not of that form).
 push_ptr parse_published(const std::string& channel,

@@ -142,18 +142,21 @@ int run_node(const node_config& config) {
   caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
   auto cache = spawn_cache(system, stats, std::move(caching));
 
+  live::presence_settings presence{config.redis_key_prefix, config.node_id,
+                                   config.presence_ttl_ms};
   auto channels = spawn_channel_registry(
       system, stats,
       channel_registry_config{
           bridge, config.redis_key_prefix, ms{config.redis_timeout_ms},
           live::history_settings{config.channel_history_size,
-                                 int64_t{config.channel_history_ttl_s} *
-                                     1000}});
+                                 int64_t{config.channel_history_ttl_s} * 1000},
+          presence, ms{config.presence_refresh_ms}});
 
   auto sessions = spawn_session_registry(
       system, stats,
       session_registry_config{bridge, config.redis_key_prefix,
-                              ms{config.redis_timeout_ms}});
+                              ms{config.redis_timeout_ms}, presence,
+                              ms{config.presence_refresh_ms}});
 
   fanout_config fanning;
   fanning.db_pool = pool;

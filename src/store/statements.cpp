@@ -106,6 +106,9 @@ constexpr statement all_statements[] = {
                     "VALUES ($1, $2, $3) RETURNING id"},
     {"gift_by_key", "SELECT id, to_user_id, coins FROM gifts "
                     "WHERE from_user_id = $1 AND idempotency_key = $2"},
+    {"users_display_names",
+     "SELECT id, display_name FROM users WHERE id = ANY($1::bigint[]) "
+     "AND deleted_at IS NULL ORDER BY id"},
     {"user_alive", "SELECT display_name FROM users "
                    "WHERE id = $1 AND deleted_at IS NULL"},
     // notifications

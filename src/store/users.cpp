@@ -80,4 +80,23 @@ db_job load_coin_packages() {
           }};
 }
 
+db_job load_display_names(std::vector<int64_t> ids) {
+  return {"load_display_names",
+          [ids](pqxx::connection_base& conn) -> db_result {
+            std::string array = "{";
+            for (size_t i = 0; i < ids.size(); ++i)
+              array += (i ? "," : "") + std::to_string(ids[i]);
+            array += "}";
+            pqxx::nontransaction tx{conn};
+            auto rows = tx.exec_prepared("users_display_names", array);
+            boost::json::array users;
+            for (const auto& row : rows)
+              users.push_back({{"user_id", row[0].as<int64_t>()},
+                               {"display_name", row[1].c_str()}});
+            return {db_status::ok,
+                    boost::json::object{{"users", std::move(users)}},
+                    {}};
+          }};
+}
+
 } // namespace switchboard::store

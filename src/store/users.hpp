@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace switchboard::store {
 
@@ -26,5 +27,8 @@ db_job update_user(int64_t id, std::optional<std::string> display_name,
 
 /// {items:[{id, coins, price_cents, label}]}
 db_job load_coin_packages();
+
+/// {users:[{user_id, display_name}]} for those of `ids` that exist.
+db_job load_display_names(std::vector<int64_t> ids);
 
 } // namespace switchboard::store
