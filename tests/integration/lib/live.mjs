@@ -186,9 +186,16 @@ export async function subscribe(ws, channel, since) {
 /**
  * A predicate for a push on `channel` (optionally with `event`): a frame with
  * an `event` and no `ok`. (Tests of the push's shape check that it has no id.)
+ * Without `event`, presence announcements (presence.join/leave, which collab
+ * channels get whenever a signed-in user arrives or goes) are not matched:
+ * ask for them by name.
  */
 export function pushOn(channel, event) {
-  return (f) => f.ok === undefined && f.channel === channel && 'event' in f && (event === undefined || f.event === event);
+  return (f) =>
+    f.ok === undefined &&
+    f.channel === channel &&
+    'event' in f &&
+    (event === undefined ? !String(f.event).startsWith('presence.') : f.event === event);
 }
 
 /** Every push on `channel` the socket has received so far, in arrival order. */
