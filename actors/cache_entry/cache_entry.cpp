@@ -71,7 +71,11 @@ struct cache_entry_state {
   bool version_known = false;
   bool need = false; // Redis's verdict: a load is needed
   bool leased = false;
-  bool waited = false;     // already waited for another node once
+  bool waited = false; // already waited for another node once
+  // A "fill" arrived while a lookup was in flight: the lookup may have been
+  // answered before that store (Pub/Sub and commands use different
+  // connections), so a "someone else holds the lease" answer is stale.
+  bool fill_during_lookup = false;
   bool background = false; // a refresh nobody waits for
   phase now = phase::idle;
   uint64_t attempt = 0;
@@ -316,8 +320,12 @@ void on_lookup_for_readers(cache_entry_actor* self,
     return;
   }
   // Another node is loading it: wait for its "fill", but not for ever.
-  st.now = phase::waiting;
   st.waited = true;
+  if (st.fill_during_lookup) { // it may have come already: look again
+    lookup(self, 1);
+    return;
+  }
+  st.now = phase::waiting;
   self->delayed_send(self, st.config.lease_wait, lease_wait_atom::value,
                      ++st.attempt);
 }
@@ -350,6 +358,7 @@ void on_lookup_for_refresh(cache_entry_actor* self,
 void lookup(cache_entry_actor* self, int mode) {
   auto& st = self->state;
   st.now = phase::lookup;
+  st.fill_during_lookup = false;
   const auto& prefix = st.config.prefix;
   self->request(
           st.config.redis_bridge, st.config.redis_timeout,
@@ -450,6 +459,8 @@ caf::behavior cache_entry_impl(cache_entry_actor* self,
         auto& st = self->state;
         if (st.now == phase::waiting)
           lookup(self, 1);
+        else if (st.now == phase::lookup)
+          st.fill_during_lookup = true;
       },
       [=](lease_wait_atom, uint64_t attempt) {
         auto& st = self->state;

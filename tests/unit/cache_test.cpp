@@ -46,6 +46,10 @@ struct scripted_bridge_state {
   std::map<std::string, std::string> data;
   std::vector<redis_command> commands;
   bool down = false;
+  /// Replies are computed when a command arrives (when "Redis runs it") but
+  /// held back until `release_atom`: a reply still on its way.
+  bool hold_replies = false;
+  std::vector<std::pair<caf::response_promise, redis_reply>> held;
   std::string label; // see the note on the spawn functions
 };
 
@@ -125,12 +129,23 @@ caf::behavior scripted_bridge(caf::stateful_actor<scripted_bridge_state>* self,
                               std::string label) {
   self->state.label = std::move(label);
   return {
-      [=](redis_cmd_atom, redis_command& cmd) -> redis_reply {
+      [=](redis_cmd_atom, redis_command& cmd) -> caf::result<redis_reply> {
         auto& st = self->state;
         st.commands.push_back(cmd);
         if (st.down)
           return redis_reply::unavailable_reply("down");
-        return run(st, cmd);
+        if (!st.hold_replies)
+          return run(st, cmd);
+        auto promise = self->make_response_promise<redis_reply>();
+        st.held.emplace_back(promise, run(st, cmd));
+        return promise;
+      },
+      [=](release_atom) {
+        auto& st = self->state;
+        st.hold_replies = false;
+        for (auto& [promise, reply] : st.held)
+          promise.deliver(reply);
+        st.held.clear();
       },
       [=](redis_sub_atom, const std::string&) {},
   };
@@ -342,6 +357,38 @@ CAF_TEST(a load that began before an invalidation is never stored) {
   auto cached = answer(l1);
   CAF_CHECK_EQUAL(to_string(cached.source), std::string{"hit"});
   CAF_CHECK_EQUAL(*cached.body, R"({"id":1,"title":"new"})");
+}
+
+CAF_TEST(a fill that overtakes the lookup reply is not missed) {
+  // Another node holds the lease: our lookup is answered "wait for it".
+  bridge_state().data["test:l:book:7"] = "other-node-token";
+  bridge_state().hold_replies = true;
+  auto reader = ask("book:7");
+  settle();
+  CAF_REQUIRE_EQUAL(bridge_state().held.size(), 1u);
+  // The other node stores and announces the fill; Pub/Sub delivers it
+  // before our lookup's reply (another connection).
+  bridge_state().data.erase("test:l:book:7");
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  bridge_state().data["test:v:book:7"] =
+      std::to_string(now_ms + 300'000) + " 5 {\"id\":7}";
+  self->send(cache, redis_msg_atom::value, cache_keys::events_channel("test:"),
+             std::string{"fill book:7"});
+  settle();
+  self->send(bridge, release_atom::value);
+  settle();
+  // The stale "wait" is not believed: the entry looks again at once and
+  // finds the value, instead of sleeping until lease_wait runs out.
+  size_t lookups = 0;
+  for (auto& c : bridge_state().commands)
+    lookups += c[0] == "EVAL" && c[1] == cache_keys::get_or_lease_script;
+  CAF_REQUIRE_EQUAL(lookups, 2u);
+  auto a = answer(reader);
+  CAF_CHECK(a.status == cache_status::found);
+  CAF_CHECK_EQUAL(*a.body, R"({"id":7})");
+  CAF_CHECK_EQUAL(database_state().jobs, 0);
 }
 
 CAF_TEST(a missing row is remembered as not found) {
