@@ -80,6 +80,14 @@ struct node_config {
   // test-only fault injection (0: off)
   uint32_t fault_db_delay_ms = 0;
 
+  // the demo web app (built by scripts/run; empty or absent: not served)
+  std::string web_root = "web/dist";
+  std::size_t web_max_bytes = 32u << 20;
+
+  // the cluster view: each node's stats in Redis
+  uint32_t heartbeat_ms = 2'000;
+  uint32_t node_ttl_ms = 10'000; // a node silent this long is not listed
+
   // security and operations
   std::string api_key;
   std::string admin_key;

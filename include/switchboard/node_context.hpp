@@ -13,6 +13,10 @@
 #include <mutex>
 #include <unordered_set>
 
+namespace switchboard::http {
+class static_site; // src/http/static_site.hpp
+} // namespace switchboard::http
+
 namespace switchboard {
 
 /// The connection actors alive on this node, so the final shutdown can end
@@ -52,6 +56,7 @@ struct node_context {
   caf::actor sessions; // session_registry
   caf::actor fanout;
   std::shared_ptr<connection_tracker> connections;
+  std::shared_ptr<const http::static_site> site; // the demo app's files
   std::chrono::steady_clock::time_point started;
 };
 

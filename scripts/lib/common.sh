@@ -34,7 +34,7 @@ sb_install_deps() {
   local pkgs=(build-essential cmake ninja-build ccache pkg-config clang
     libcaf-dev libboost1.81-dev libhiredis-dev libpqxx-dev libspdlog-dev
     libssl-dev libcrypt-dev redis-server postgresql postgresql-contrib curl
-    ca-certificates)
+    ca-certificates nginx gettext-base docker-compose)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
   local missing=() p
   for p in "${pkgs[@]}"; do
@@ -47,9 +47,17 @@ sb_install_deps() {
     return 0
   fi
   sb_log "deps: installing ${missing[*]}"
+  # Packages must not start their services (nginx on port 80, a system
+  # PostgreSQL): we run private ones. policy-rc.d says no, for this install.
+  local policy=/usr/sbin/policy-rc.d placed=0
+  if [[ ! -e $policy ]]; then
+    _sb_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy"
+    placed=1
+  fi
   _sb_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   _sb_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends "${missing[@]}" >/dev/null
+  if ((placed)); then _sb_root rm -f "$policy"; fi
   sb_log "deps: installed ${missing[*]}"
 }
 
@@ -168,7 +176,7 @@ sb_start_redis() {
     port=$(sb_free_port)
     _sb_detach_cmd
     (exec "${SB_DETACH[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' \
-      --appendonly no --dir "$dir" --daemonize no) >"$log" 2>&1 &
+      --appendonly "${SB_REDIS_APPENDONLY:-no}" --dir "$dir" --daemonize no) >"$log" 2>&1 &
     pid=$!
     sb_track_pid "$pid" TERM 10 redis
     end=$((SECONDS + 20))

@@ -51,10 +51,15 @@ void get_channel_presence(route_call& call);
 // publish_handlers.cpp
 void post_publish(route_call& call);
 
+// static_handlers.cpp
+void serve_web(route_call& call);
+
 // ops_handlers.cpp
 void get_healthz(route_call& call);
 void get_readyz(route_call& call);
 void get_stats(route_call& call);
+void get_cluster_stats(route_call& call);
+void get_admin(route_call& call);
 void get_metrics(route_call& call);
 
 } // namespace switchboard::http

@@ -4,12 +4,16 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/redis.hpp"
 
+#include "src/http/admin_page.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
 #include "src/http/sessions.hpp"
+#include "src/http/stats_document.hpp"
 #include "src/http/times.hpp"
+#include "src/live/cluster.hpp"
 #include "src/store/health.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
@@ -26,75 +30,6 @@ http_response json_response(const boost::json::value& value) {
   response.body = boost::json::serialize(value);
   response.with("Cache-Control", "no-store");
   return response;
-}
-
-double uptime_seconds(const node_context& node) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       node.started)
-      .count();
-}
-
-boost::json::object stats_document(const node_context& node) {
-  auto& s = *node.stats;
-  auto load = [](const auto& counter) {
-    return counter.load(std::memory_order_relaxed);
-  };
-  boost::json::object actors;
-  for (size_t i = 0; i < actor_kind_count; ++i) {
-    auto& kind = s.actors[i];
-    actors[std::string{actor_kind_names[i]}] = {
-        {"count", load(kind.count)},
-        {"mailbox_max",
-         std::max(load(kind.mailbox_peak), load(kind.mailbox_prev))},
-        {"processed", load(kind.processed)},
-    };
-  }
-  auto ws = load(s.connections.ws);
-  auto sse = load(s.connections.sse);
-  boost::json::object doc;
-  doc["node_id"] = node.config->node_id;
-  doc["uptime_s"] = static_cast<int64_t>(uptime_seconds(node));
-  doc["actors"] = std::move(actors);
-  doc["connections"] = {
-      {"ws", ws},
-      {"sse", sse},
-      {"http", load(s.connections.http)},
-      {"accepted", load(s.connections.accepted)},
-      {"requests", load(s.connections.requests)},
-      {"rejected", load(s.connections.rejected)},
-  };
-  doc["cache"] = {
-      {"hits", load(s.cache.hits)},
-      {"misses", load(s.cache.misses)},
-      {"stale", load(s.cache.stale)},
-      {"coalesced", load(s.cache.coalesced)},
-      {"db_fetches", load(s.cache.db_fetches)},
-      {"evictions", load(s.cache.evictions)},
-      {"entries", load(s.cache.entries)},
-      {"l1_bytes", load(s.cache.l1_bytes)},
-      {"redis_errors", load(s.cache.redis_errors)},
-  };
-  doc["pubsub"] = {
-      {"received", load(s.pubsub.received)},
-      {"delivered", load(s.pubsub.delivered)},
-      {"dropped", load(s.pubsub.dropped)},
-  };
-  doc["fanout"] = {
-      {"running", load(s.fanout.running)},
-      {"jobs_done", load(s.fanout.jobs_done)},
-      {"batches", load(s.fanout.batches)},
-      {"notified", load(s.fanout.notified)},
-      {"failures", load(s.fanout.failures)},
-  };
-  doc["dependencies"] = {{"redis", load(s.redis_up)},
-                         {"postgres", load(s.db_up)}};
-  // Until nodes publish heartbeats (cluster issue), a node knows itself.
-  boost::json::array nodes;
-  nodes.push_back({{"node_id", node.config->node_id},
-                   {"connections", ws + sse},
-                   {"last_seen", now_rfc3339()}});
-  doc["cluster"] = {{"nodes", std::move(nodes)}};
-  return doc;
 }
 
 } // namespace
@@ -154,20 +89,148 @@ void get_readyz(route_call& call) {
           [state](caf::error&) { state->done(); });
 }
 
-void get_stats(route_call& call) {
+namespace {
+
+/// True for a request with the admin key (X-Admin-Key, or HTTP Basic with
+/// the key as password); answers 401/403 otherwise.
+bool admin_authorized(route_call& call) {
   const auto& key = call.node->config->admin_key;
-  auto given = call.request.header("x-admin-key");
   if (key.empty()) {
     call.respond(error_response(403, "forbidden",
                                 "no admin key is configured on this node"));
-    return;
+    return false;
   }
-  if (!given || !same_secret(*given, key)) {
-    call.respond(
-        error_response(401, "unauthorized", "X-Admin-Key missing or wrong"));
-    return;
+  if (auto given = call.request.header("x-admin-key");
+      given && same_secret(*given, key))
+    return true;
+  // Browsers (the /admin page) send HTTP Basic: any user, the key as password.
+  if (auto auth = call.request.header("authorization");
+      auth && auth->size() > 6 && auth->substr(0, 6) == "Basic ") {
+    auto encoded = auth->substr(6);
+    while (!encoded.empty() && encoded.back() == '=')
+      encoded.remove_suffix(1); // padding: the decoder stops there anyway
+    std::string decoded(
+        boost::beast::detail::base64::decoded_size(encoded.size()), '\0');
+    auto [written, read] = boost::beast::detail::base64::decode(
+        decoded.data(), encoded.data(), encoded.size());
+    decoded.resize(written);
+    auto colon = decoded.find(':');
+    if (read == encoded.size() && colon != std::string::npos &&
+        same_secret(std::string_view{decoded}.substr(colon + 1), key))
+      return true;
   }
-  call.respond(json_response(stats_document(*call.node)));
+  auto refused =
+      error_response(401, "unauthorized", "X-Admin-Key missing or wrong");
+  refused.with("WWW-Authenticate",
+               "Basic realm=\"switchboard admin\", charset=\"UTF-8\"");
+  call.respond(std::move(refused));
+  return false;
+}
+
+/// Reads the cluster view; `then(nodes)` gets [node id, last seen ms, stats
+/// JSON] triples, or nothing when Redis cannot be asked.
+void read_cluster(route_call& call,
+                  std::function<void(const std::vector<redis_reply>&)> then) {
+  const auto& cfg = *call.node->config;
+  call.self
+      ->request(
+          call.node->redis_bridge,
+          std::chrono::milliseconds{cfg.redis_timeout_ms},
+          redis_cmd_atom::value,
+          live::cluster_read_command(cfg.redis_key_prefix, cfg.node_ttl_ms))
+      .then(
+          [then](redis_reply& reply) {
+            if (reply.type == redis_reply::kind::array)
+              then(reply.elements);
+            else
+              then({});
+          },
+          [then](caf::error&) { then({}); });
+}
+
+int64_t reply_integer(const redis_reply& r) {
+  if (r.type == redis_reply::kind::integer)
+    return r.integer;
+  try {
+    return static_cast<int64_t>(std::stod(r.str));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+} // namespace
+
+void get_stats(route_call& call) {
+  if (!admin_authorized(call))
+    return;
+  auto respond = call.respond;
+  auto node = call.node;
+  read_cluster(call, [respond, node](const std::vector<redis_reply>& triples) {
+    auto doc = stats_document(*node);
+    boost::json::array nodes;
+    bool self_listed = false;
+    for (size_t i = 0; i + 2 < triples.size(); i += 3) {
+      boost::system::error_code ec;
+      auto other = boost::json::parse(triples[i + 2].str, ec);
+      auto connections =
+          ec ? int64_t{0}
+             : other.at("connections").at("ws").to_number<int64_t>() +
+                   other.at("connections").at("sse").to_number<int64_t>();
+      self_listed |= triples[i].str == node->config->node_id;
+      nodes.push_back(
+          {{"node_id", triples[i].str},
+           {"connections", connections},
+           {"last_seen", rfc3339_ms(reply_integer(triples[i + 1]))}});
+    }
+    if (!self_listed) // Redis away, or before our first heartbeat
+      nodes.push_back(
+          {{"node_id", node->config->node_id},
+           {"connections", doc.at("connections").at("ws").as_int64() +
+                               doc.at("connections").at("sse").as_int64()},
+           {"last_seen", now_rfc3339()}});
+    doc["cluster"] = {{"nodes", std::move(nodes)}};
+    respond(json_response(doc));
+  });
+}
+
+void get_cluster_stats(route_call& call) {
+  if (!admin_authorized(call))
+    return;
+  auto respond = call.respond;
+  auto node = call.node;
+  read_cluster(call, [respond, node](const std::vector<redis_reply>& triples) {
+    boost::json::array nodes;
+    bool self_listed = false;
+    for (size_t i = 0; i + 2 < triples.size(); i += 3) {
+      boost::system::error_code ec;
+      auto doc = boost::json::parse(triples[i + 2].str, ec);
+      if (ec || !doc.is_object())
+        continue;
+      self_listed |= triples[i].str == node->config->node_id;
+      doc.as_object()["last_seen"] = rfc3339_ms(reply_integer(triples[i + 1]));
+      nodes.push_back(std::move(doc));
+    }
+    if (!self_listed) {
+      auto doc = stats_document(*node);
+      doc["last_seen"] = now_rfc3339();
+      nodes.push_back(std::move(doc));
+    }
+    respond(json_response(boost::json::object{{"at", now_rfc3339()},
+                                              {"nodes", std::move(nodes)}}));
+  });
+}
+
+void get_admin(route_call& call) {
+  if (!admin_authorized(call))
+    return;
+  http_response page;
+  page.content_type = "text/html; charset=utf-8";
+  page.body = admin_page_html();
+  page.with("Cache-Control", "no-store");
+  page.with("Content-Security-Policy",
+            "default-src 'self'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'");
+  call.respond(std::move(page));
 }
 
 void get_metrics(route_call& call) {

@@ -101,6 +101,9 @@ void router::dispatch(route_call& call) const {
   if (path_matched)
     call.respond(error_response(405, "method_not_allowed",
                                 "method not allowed on this path"));
+  else if (fallback_ != nullptr &&
+           (call.request.method == "GET" || call.request.method == "HEAD"))
+    fallback_(call);
   else
     call.respond(not_found("no such endpoint"));
 }

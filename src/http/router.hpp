@@ -50,6 +50,9 @@ public:
   /// Registers `pattern` such as "/api/books/:id" for `method`.
   void add(std::string method, std::string_view pattern, handler_fn handler);
 
+  /// Runs `handler` for GET/HEAD requests no route matches (static files).
+  void fallback(handler_fn handler) { fallback_ = handler; }
+
   /// Finds the handler for `call.request` and runs it, or answers 404/405/400.
   void dispatch(route_call& call) const;
 
@@ -60,6 +63,7 @@ private:
     handler_fn handler;
   };
   std::vector<route> routes_;
+  handler_fn fallback_ = nullptr;
 };
 
 /// The node's route table (routes.cpp).

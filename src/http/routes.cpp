@@ -43,7 +43,11 @@ const router& node_routes() {
     r.add("GET", "/healthz", get_healthz);
     r.add("GET", "/readyz", get_readyz);
     r.add("GET", "/stats", get_stats);
+    r.add("GET", "/stats/cluster", get_cluster_stats);
+    r.add("GET", "/admin", get_admin);
     r.add("GET", "/metrics", get_metrics);
+    // the demo web app: every other GET outside /api
+    r.fallback(serve_web);
     return r;
   }();
   return table;

@@ -11,6 +11,9 @@
 #include "actors/fanout/fanout.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
 #include "actors/session_registry/session_registry.hpp"
+#include "src/http/static_site.hpp"
+#include "src/http/stats_document.hpp"
+#include "src/live/cluster.hpp"
 #include "src/net/listener.hpp"
 #include "src/redis/redis_connection.hpp"
 #include "src/store/migrations.hpp"
@@ -18,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -183,6 +187,16 @@ int run_node(const node_config& config) {
   context->sessions = sessions;
   context->fanout = fanout;
   context->connections = std::make_shared<connection_tracker>();
+  {
+    std::string error;
+    context->site =
+        http::static_site::load(config.web_root, config.web_max_bytes, error);
+    if (!error.empty())
+      spdlog::error("web app not served: {}", error);
+    else if (!context->site->empty())
+      spdlog::info("serving the web app: {} files from {}",
+                   context->site->size(), config.web_root);
+  }
   context->started = std::chrono::steady_clock::now();
   node_context_ptr node = context;
 
@@ -222,6 +236,17 @@ int run_node(const node_config& config) {
   periodic_task rotate_mailbox_window{io, std::chrono::seconds{10}, [stats] {
                                         stats->rotate_mailbox_window();
                                       }};
+  // The cluster view: this node's stats in Redis for /stats and /admin on
+  // every node. Fire and forget: a missed beat only ages the entry.
+  periodic_task heartbeat{
+      io, std::chrono::milliseconds{config.heartbeat_ms},
+      [&config, node, bridge] {
+        caf::anon_send(bridge, redis_cmd_atom::value,
+                       live::heartbeat_command(
+                           config.redis_key_prefix, config.node_id,
+                           boost::json::serialize(http::stats_document(*node)),
+                           config.node_ttl_ms));
+      }};
 
   // Stop on SIGTERM/SIGINT: drain, then stop the io threads.
   asio::signal_set signals{io, SIGTERM, SIGINT};
@@ -254,6 +279,15 @@ int run_node(const node_config& config) {
     spdlog::warn("shutdown: {} connections still open after the grace period",
                  left);
 
+  {
+    // Leave the cluster view now rather than when the entry ages out.
+    caf::scoped_actor self{system};
+    self->request(bridge, std::chrono::milliseconds{config.redis_timeout_ms},
+                  redis_cmd_atom::value,
+                  live::heartbeat_leave_command(config.redis_key_prefix,
+                                                config.node_id))
+        .receive([](redis_reply&) {}, [](caf::error&) {});
+  }
   caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
