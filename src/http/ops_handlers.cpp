@@ -107,15 +107,16 @@ bool admin_authorized(route_call& call) {
   if (auto auth = call.request.header("authorization");
       auth && auth->size() > 6 && auth->substr(0, 6) == "Basic ") {
     auto encoded = auth->substr(6);
-    while (!encoded.empty() && encoded.back() == '=')
-      encoded.remove_suffix(1); // padding: the decoder stops there anyway
+    auto unpadded = encoded.size();
+    while (unpadded > 0 && encoded[unpadded - 1] == '=')
+      --unpadded; // the decoder stops at the padding (and needs it)
     std::string decoded(
         boost::beast::detail::base64::decoded_size(encoded.size()), '\0');
     auto [written, read] = boost::beast::detail::base64::decode(
         decoded.data(), encoded.data(), encoded.size());
     decoded.resize(written);
     auto colon = decoded.find(':');
-    if (read == encoded.size() && colon != std::string::npos &&
+    if (read == unpadded && colon != std::string::npos &&
         same_secret(std::string_view{decoded}.substr(colon + 1), key))
       return true;
   }
