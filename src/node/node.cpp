@@ -278,6 +278,15 @@ int run_node(const node_config& config) {
   if (auto left = open_connections(); left > 0)
     spdlog::warn("shutdown: {} connections still open after the grace period",
                  left);
+  // Leave presence: sessions and channels retire once their connections
+  // are gone, sending their presence leaves; let them, briefly.
+  auto retiring = [&] {
+    return stats->of(actor_kind::session).count.load() > 0 ||
+           stats->of(actor_kind::channel).count.load() > 0;
+  };
+  auto settle = std::chrono::steady_clock::now() + std::chrono::seconds{1};
+  while (retiring() && std::chrono::steady_clock::now() < settle)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
 
   {
     // Leave the cluster view now rather than when the entry ages out.
