@@ -32,7 +32,7 @@ _sb_root() {
 
 sb_install_deps() {
   local pkgs=(build-essential cmake ninja-build ccache pkg-config clang
-    libcaf-dev libboost1.81-dev libhiredis-dev libpqxx-dev libspdlog-dev
+    libclang-rt-14-dev    libcaf-dev libboost1.81-dev libhiredis-dev libpqxx-dev libspdlog-dev
     libssl-dev libcrypt-dev redis-server postgresql postgresql-contrib curl
     ca-certificates nginx gettext-base docker-compose)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
@@ -367,7 +367,8 @@ sb_build() {
   (
     cd "$SB_REPO_ROOT"
     cmake -S . -B "$dir" "${args[@]}" "$@" >/dev/null
-    cmake --build "$dir" -j "${SB_BUILD_JOBS:-2}"
+    cmake --build "$dir" -j "${SB_BUILD_JOBS:-2}" \
+      ${SB_BUILD_TARGET:+--target "$SB_BUILD_TARGET"}
   ) || sb_die "build failed in $dir"
   case $dir in
     /*) SB_BUILD_DIR=$dir ;;
