@@ -26,7 +26,8 @@ struct node_config {
   std::size_t max_body_bytes = 64 * 1024;
   uint32_t request_timeout_ms = 10'000; // whole request must arrive in this
   uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
-  std::size_t max_connections = 18'000; // accepted sockets per node
+  std::size_t max_connections = 18'000; // open sockets per node, any kind
+  std::size_t max_connections_per_ip = 1'024; // 0: no limit (behind nginx)
 
   // dependencies
   std::string redis_url = "redis://127.0.0.1:6379";
@@ -76,6 +77,7 @@ struct node_config {
 
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
+  uint32_t requests_per_token_per_s = 50; // authenticated HTTP; 0: no limit
 
   // test-only fault injection (0: off)
   uint32_t fault_db_delay_ms = 0;

@@ -6,8 +6,8 @@
 #include "switchboard/config.hpp"
 #include "switchboard/node_stats.hpp"
 
-#include <caf/actor_addr.hpp> // first: std::hash<actor_addr>, for the set below
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp> // first: std::hash<actor_addr>, for the set below
 
 #include <chrono>
 #include <memory>

@@ -53,6 +53,7 @@ struct connection_stats {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> rejected{0}; // answered by the protocol layer (4xx)
+  std::atomic<uint64_t> refused{0};  // closed at accept: a connection limit
 };
 
 struct node_stats {

@@ -31,10 +31,21 @@ _sb_root() {
 }
 
 sb_install_deps() {
-  local pkgs=(build-essential cmake ninja-build ccache pkg-config clang
-    libclang-rt-14-dev    libcaf-dev libboost1.81-dev libhiredis-dev libpqxx-dev libspdlog-dev
-    libssl-dev libcrypt-dev redis-server postgresql postgresql-contrib curl
-    ca-certificates nginx gettext-base docker-compose)
+  _sb_install_packages build-essential cmake ninja-build ccache pkg-config \
+    clang libclang-rt-14-dev libcaf-dev libboost1.81-dev libhiredis-dev \
+    libpqxx-dev libspdlog-dev libssl-dev libcrypt-dev redis-server postgresql \
+    postgresql-contrib curl ca-certificates nginx gettext-base docker-compose
+}
+
+# The browser the end-to-end tests drive (Debian's; never a downloaded one).
+sb_install_browser() {
+  _sb_install_packages chromium
+}
+
+# _sb_install_packages PKG...: installs those of the Debian packages that are
+# missing (and Node.js with npm when there is no node), as root or via sudo.
+_sb_install_packages() {
+  local pkgs=("$@")
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
   local missing=() p
   for p in "${pkgs[@]}"; do
@@ -59,6 +70,17 @@ sb_install_deps() {
     --no-install-recommends "${missing[@]}" >/dev/null
   if ((placed)); then _sb_root rm -f "$policy"; fi
   sb_log "deps: installed ${missing[*]}"
+}
+
+# sb_build_web: the TypeScript client (clients/js/dist) and the demo app
+# (web/dist, served by the node at /), from the npm registry's packages as
+# pinned by their package-lock.json files.
+sb_build_web() {
+  local dir
+  for dir in clients/js web; do
+    (cd "$SB_REPO_ROOT/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+      npm run --silent build >/dev/null) || sb_die "building $dir failed"
+  done
 }
 
 # Is something listening on 127.0.0.1:PORT (or any address on PORT)?

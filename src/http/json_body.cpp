@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <cmath>
+
 namespace switchboard::http {
 
 parsed_body parse_json_object(const http_request& request) {
@@ -56,6 +58,26 @@ std::size_t code_points(const boost::json::string& s) {
 }
 
 } // namespace
+
+bool finite_numbers(const boost::json::value& value) {
+  // Depth is bounded by the parser's max_depth; recursion is fine.
+  switch (value.kind()) {
+  case boost::json::kind::double_:
+    return std::isfinite(value.get_double());
+  case boost::json::kind::array:
+    for (auto& item : value.get_array())
+      if (!finite_numbers(item))
+        return false;
+    return true;
+  case boost::json::kind::object:
+    for (auto& [key, item] : value.get_object())
+      if (!finite_numbers(item))
+        return false;
+    return true;
+  default:
+    return true;
+  }
+}
 
 bool field_reader::rejected(route_call& call) const {
   if (ok())

@@ -42,10 +42,14 @@ void post_publish(route_call& call) {
     call.respond(bad_request("data: is required"));
     return;
   }
+  if (!finite_numbers(*data)) {
+    call.respond(bad_request("data: a number is out of range"));
+    return;
+  }
   std::string hints;
   if (auto* h = body->if_contains("hints"); h && !h->is_null()) {
-    if (!h->is_object()) {
-      call.respond(bad_request("hints: must be an object"));
+    if (!h->is_object() || !finite_numbers(*h)) {
+      call.respond(bad_request("hints: must be an object (of finite numbers)"));
       return;
     }
     hints = boost::json::serialize(*h);

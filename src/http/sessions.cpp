@@ -42,31 +42,59 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+namespace {
+
+// KEYS: the token's key, its request counter for this second. ARGV: the
+// sliding ttl ms, whether to count. -> {user id or false, requests}
+constexpr const char* session_script = R"lua(
+local user = redis.call('GET', KEYS[1])
+if not user then return {false, 0} end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if ARGV[2] ~= '1' then return {user, 0} end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('PEXPIRE', KEYS[2], 2000) end
+return {user, n}
+)lua";
+
+} // namespace
+
 void find_session(caf::event_based_actor* self, const node_context& node,
                   const std::string& token,
-                  std::function<void(session_status, int64_t)> then) {
+                  std::function<void(session_status, int64_t)> then,
+                  bool count_request) {
   if (!well_formed_token(token)) {
     then(session_status::unknown, 0);
     return;
   }
   const auto& cfg = *node.config;
-  self->request(
-          node.redis_bridge, std::chrono::milliseconds{cfg.redis_timeout_ms},
-          redis_cmd_atom::value,
-          redis_command{"GETEX",
-                        sessions::token_key(cfg.redis_key_prefix, token), "PX",
-                        std::to_string(cfg.session_ttl_s * 1000ull)})
+  auto second = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto limit = cfg.requests_per_token_per_s;
+  self->request(node.redis_bridge,
+                std::chrono::milliseconds{cfg.redis_timeout_ms},
+                redis_cmd_atom::value,
+                redis_command{"EVAL", session_script, "2",
+                              sessions::token_key(cfg.redis_key_prefix, token),
+                              cfg.redis_key_prefix + "r:" + token + ":" +
+                                  std::to_string(second),
+                              std::to_string(cfg.session_ttl_s * 1000ull),
+                              count_request && limit > 0 ? "1" : "0"})
       .then(
-          [then](redis_reply& reply) {
-            if (reply.type == redis_reply::kind::unavailable ||
-                reply.type == redis_reply::kind::error) {
+          [then, limit](redis_reply& reply) {
+            if (reply.type != redis_reply::kind::array ||
+                reply.elements.size() != 2) {
               then(session_status::unavailable, 0);
               return;
             }
             int64_t user_id = 0;
-            if (reply.type != redis_reply::kind::string ||
-                !parse_id(reply.str, user_id)) {
+            if (reply.elements[0].type != redis_reply::kind::string ||
+                !parse_id(reply.elements[0].str, user_id)) {
               then(session_status::unknown, 0);
+              return;
+            }
+            if (limit > 0 && reply.elements[1].integer > int64_t{limit}) {
+              then(session_status::rate_limited, user_id);
               return;
             }
             then(session_status::found, user_id);
@@ -120,16 +148,23 @@ void with_user(route_call& call, std::function<void(int64_t)> then) {
     return;
   }
   auto respond = call.respond;
-  find_session(call.self, *call.node, token,
-               [respond, then](session_status status, int64_t user_id) {
-                 if (status == session_status::found)
-                   then(user_id);
-                 else if (status == session_status::unknown)
-                   respond(error_response(401, "unauthorized",
-                                          "the token is unknown or expired"));
-                 else
-                   respond(unavailable("sessions are unavailable"));
-               });
+  find_session(
+      call.self, *call.node, token,
+      [respond, then](session_status status, int64_t user_id) {
+        if (status == session_status::found)
+          then(user_id);
+        else if (status == session_status::unknown)
+          respond(error_response(401, "unauthorized",
+                                 "the token is unknown or expired"));
+        else if (status == session_status::rate_limited) {
+          auto refused = error_response(429, "rate_limited",
+                                        "too many requests for this token");
+          refused.with("Retry-After", "1");
+          respond(std::move(refused));
+        } else
+          respond(unavailable("sessions are unavailable"));
+      },
+      true);
 }
 
 void open_session(route_call& call, int64_t user_id,

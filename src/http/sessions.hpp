@@ -22,16 +22,20 @@ bool well_formed_token(std::string_view token);
 /// Compares secrets in time independent of where they differ.
 bool same_secret(std::string_view a, std::string_view b);
 
-enum class session_status { found, unknown, unavailable };
+enum class session_status { found, unknown, rate_limited, unavailable };
 
 /// Looks `token` up (sliding its expiry) and calls `then(status, user_id)`
-/// inside `self`. The one place a session token is checked.
+/// inside `self`. The one place a session token is checked. With
+/// `count_request`, the request counts against the token's per-second
+/// budget (requests_per_token_per_s, cluster-wide: the count is in Redis).
 void find_session(caf::event_based_actor* self, const node_context& node,
                   const std::string& token,
-                  std::function<void(session_status, int64_t)> then);
+                  std::function<void(session_status, int64_t)> then,
+                  bool count_request = false);
 
-/// Runs `then(user_id)` for a request with a valid token; answers 401
-/// (or 503 when Redis cannot be asked) otherwise.
+/// Runs `then(user_id)` for a request with a valid token; answers 401, 429
+/// (over the token's request rate, with Retry-After) or 503 (Redis cannot
+/// be asked) otherwise.
 void with_user(route_call& call, std::function<void(int64_t user_id)> then);
 
 /// Creates a session for `user_id`; `then(token)` runs once it is stored,

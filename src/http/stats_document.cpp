@@ -45,6 +45,7 @@ boost::json::object stats_document(const node_context& node) {
       {"accepted", load(s.connections.accepted)},
       {"requests", load(s.connections.requests)},
       {"rejected", load(s.connections.rejected)},
+      {"refused", load(s.connections.refused)},
   };
   doc["cache"] = {
       {"hits", load(s.cache.hits)},

@@ -1,6 +1,8 @@
 // client_frames — see client_frames.hpp.
 #include "src/live/client_frames.hpp"
 
+#include "src/http/json_body.hpp"
+
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -71,6 +73,10 @@ client_frame parse_client_frame(std::string_view text) {
     auto* data = obj.if_contains("data");
     if (data == nullptr) {
       frame.error = "data: is required";
+      return frame;
+    }
+    if (!http::finite_numbers(*data)) {
+      frame.error = "data: a number is out of range";
       return frame;
     }
     frame.data_json = boost::json::serialize(*data);

@@ -211,6 +211,7 @@ void http_session::upgrade_to_websocket() {
       stats_);
   connection_ = nullptr;
   closed_ = true; // the socket now belongs to the websocket session
+  ws->hold(std::move(slot_));
   ws->start(std::move(req), std::move(token));
 }
 
@@ -256,6 +257,7 @@ void http_session::write(http_response response) {
         stats_, std::move(initial));
     connection_ = nullptr;
     closed_ = true;
+    sse->hold(std::move(slot_));
     sse->start(std::move(response.headers));
     return;
   }

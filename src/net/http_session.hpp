@@ -40,6 +40,9 @@ public:
                std::shared_ptr<node_stats> stats);
   ~http_session();
 
+  /// Keeps the connection's place (connection_slots) while the socket lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
+
   /// Binds the connection actor and starts reading. Io thread only.
   void start(caf::actor connection);
 
@@ -88,6 +91,7 @@ private:
   bool in_flight_ = false; // a request is with the actor
   bool draining_ = false;
   bool closed_ = false;
+  std::shared_ptr<void> slot_; // released when the socket closes
 };
 
 } // namespace switchboard::net

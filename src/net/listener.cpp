@@ -12,13 +12,14 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& io, http_limits limits,
-                   std::size_t max_connections,
+                   std::size_t max_connections, std::size_t max_per_address,
                    std::shared_ptr<node_stats> stats,
                    connection_factory spawn_connection)
     : io_(io),
       acceptor_(asio::make_strand(io)),
       limits_(limits),
-      max_connections_(max_connections),
+      slots_(
+          std::make_shared<connection_slots>(max_connections, max_per_address)),
       stats_(std::move(stats)),
       spawn_connection_(std::move(spawn_connection)) {}
 
@@ -48,15 +49,31 @@ void listener::accept() {
         if (ec) {
           // EMFILE and friends: log once per burst and keep accepting.
           spdlog::error("listener: accept failed: {}", ec.message());
-        } else if (self->session_count() >= self->max_connections_) {
-          if (!self->logged_full_)
-            spdlog::warn("listener: {} connections, refusing more",
-                         self->max_connections_);
-          self->logged_full_ = true;
-          boost::system::error_code ignored;
+          self->accept();
+          return;
+        }
+        boost::system::error_code ignored;
+        auto remote = socket.remote_endpoint(ignored);
+        auto address = ignored ? std::string{} : remote.address().to_string();
+        connection_slots::refusal why{};
+        auto slot = self->slots_->acquire(address, why);
+        if (!slot) {
+          // Refused before a byte is read: the cheapest answer to a flood.
+          self->stats_->connections.refused.fetch_add(
+              1, std::memory_order_relaxed);
+          auto& logged = why == connection_slots::refusal::node_full
+                             ? self->logged_full_
+                             : self->logged_address_full_;
+          if (!logged)
+            spdlog::warn("listener: refusing connections: {}",
+                         why == connection_slots::refusal::node_full
+                             ? "max_connections reached"
+                             : "max_connections_per_ip reached by " + address);
+          logged = true;
           socket.close(ignored);
         } else {
           self->logged_full_ = false;
+          self->logged_address_full_ = false;
           self->stats_->connections.accepted.fetch_add(
               1, std::memory_order_relaxed);
           auto session = std::shared_ptr<http_session>(
@@ -66,6 +83,7 @@ void listener::accept() {
                   l->forget(s);
                 delete s;
               });
+          session->hold(std::move(slot));
           auto actor = self->spawn_connection_(session->sink());
           {
             std::lock_guard<std::mutex> guard{self->mutex_};

@@ -7,6 +7,7 @@
 #include "switchboard/http.hpp"
 #include "switchboard/node_stats.hpp"
 
+#include "src/net/connection_slots.hpp"
 #include "src/net/http_session.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -26,7 +27,8 @@ public:
   using connection_factory = std::function<caf::actor(http_sink_ptr sink)>;
 
   listener(boost::asio::io_context& io, http_limits limits,
-           std::size_t max_connections, std::shared_ptr<node_stats> stats,
+           std::size_t max_connections, std::size_t max_per_address,
+           std::shared_ptr<node_stats> stats,
            connection_factory spawn_connection);
 
   /// Binds and listens; throws boost::system::system_error on failure.
@@ -55,13 +57,14 @@ private:
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   http_limits limits_;
-  std::size_t max_connections_;
+  std::shared_ptr<connection_slots> slots_; // every open socket, any kind
   std::shared_ptr<node_stats> stats_;
   connection_factory spawn_connection_;
   mutable std::mutex mutex_;
   std::unordered_map<const http_session*, std::weak_ptr<http_session>>
       sessions_;
   bool logged_full_ = false;
+  bool logged_address_full_ = false;
 };
 
 } // namespace switchboard::net

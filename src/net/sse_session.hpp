@@ -30,6 +30,9 @@ public:
               live::resume_offsets initial);
   ~sse_session();
 
+  /// Keeps the connection's place (connection_slots) while the socket lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
+
   /// Writes the header (with `extra` headers), then tells the connection
   /// actor `(sse_open_atom, push_sink_ptr)`.
   void start(std::vector<std::pair<std::string, std::string>> extra);
@@ -54,6 +57,7 @@ private:
   std::array<char, 512> read_buffer_;
   bool writing_ = false;
   bool ended_ = false;
+  std::shared_ptr<void> slot_; // released when the socket closes
 };
 
 } // namespace switchboard::net

@@ -34,6 +34,9 @@ public:
                     websocket_limits limits, std::shared_ptr<node_stats> stats);
   ~websocket_session();
 
+  /// Keeps the connection's place (connection_slots) while the socket lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
+
   /// Completes the handshake for `upgrade`, then tells the connection actor
   /// `(ws_open_atom, token, push_sink_ptr)` and starts reading.
   void
@@ -65,6 +68,7 @@ private:
   // A client that stopped reading cannot take even the close frame: after
   // this long the socket is dropped.
   boost::asio::steady_timer close_deadline_;
+  std::shared_ptr<void> slot_; // released when the socket closes
 };
 
 } // namespace switchboard::net

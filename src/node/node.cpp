@@ -207,7 +207,7 @@ int run_node(const node_config& config) {
                           config.ws_max_frame_bytes,
                           config.live_max_queue};
   auto http = std::make_shared<net::listener>(
-      io, limits, config.max_connections, stats,
+      io, limits, config.max_connections, config.max_connections_per_ip, stats,
       [&system, node](http_sink_ptr sink) {
         return spawn_connection(system, node, std::move(sink));
       });

@@ -1,0 +1,37 @@
+// hints — applies a push's `hints` to a TanStack QueryClient (invalidate
+// listed keys, put `set.data` under `set.key`), and names the query keys each
+// kind of channel's data lives under, for refetching after a failed resume.
+// These keys are the server's (docs/api.md): an app must cache its reads
+// under them for hints to reach it.
+// Never: fetches anything itself, or trusts a hint's shape without checking it.
+import type { Hints, QueryClientLike, QueryKey } from './types.js';
+
+export function applyHints(queryClient: QueryClientLike, hints: Hints): void {
+  const set = hints.set;
+  if (set && Array.isArray(set.key)) queryClient.setQueryData(set.key, set.data);
+  if (Array.isArray(hints.invalidate))
+    for (const key of hints.invalidate) if (Array.isArray(key)) void queryClient.invalidateQueries({ queryKey: key });
+}
+
+/**
+ * The query keys holding a channel's data: `comments:chapter:<id>` →
+ * ["comments","chapter",id]; `books:<id>` → ["books",id] (the book and its
+ * chapters); `user:*` → ["me"] (balance, notifications); `collab:chapter:<id>`
+ * → ["channels",channel,"presence"]. Other channels: none.
+ */
+export function channelQueryKeys(channel: string): QueryKey[] {
+  const parts = channel.split(':');
+  const id = Number(parts[parts.length - 1]);
+  switch (parts[0]) {
+    case 'comments':
+      return parts.length === 3 ? [['comments', parts[1], id]] : [];
+    case 'books':
+      return parts.length === 2 ? [['books', id]] : [];
+    case 'user':
+      return [['me']];
+    case 'collab':
+      return [['channels', channel, 'presence']];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,115 @@
+// sse_transport — the Server-Sent Events connection kind: one EventSource
+// carrying every subscribed channel, reopened when the channel set changes
+// (a burst of changes makes one reopen) and resumed after a failure with the
+// last event's id (`last_event_id`, what the browser would send as
+// Last-Event-ID). The EventSource's own retries are cut short: the client's
+// backoff decides when to come back.
+// Owns: the current EventSource, the stream's resume id and the channel set
+// that id belongs to.
+// Never: sends a resume id to a stream of another channel set (the node
+// refuses it), or opens a stream without channels.
+import type { Subscriptions } from './subscriptions.js';
+import { endpointUrl, SwitchboardError, type Transport, type TransportSink } from './transport.js';
+import type { EventSourceConstructor, EventSourceLike, Push } from './types.js';
+
+/** The events the node sends: comments, wallet, notifications, books, presence, client publishes. */
+export const SSE_EVENTS: readonly string[] = [
+  'message',
+  'comment.created',
+  'balance.updated',
+  'notification.created',
+  'notification.read',
+  'book.updated',
+  'chapter.created',
+  'presence.join',
+  'presence.leave',
+];
+
+export interface SseConfig {
+  EventSource: EventSourceConstructor;
+  token?: string;
+  events: readonly string[];
+}
+
+export class SseTransport implements Transport {
+  readonly needsChannels = true;
+  private source?: EventSourceLike;
+  private baseUrl?: string;
+  private streamChannels?: string;
+  private resumeId?: string;
+  private reopenTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly config: SseConfig,
+    private readonly subs: Subscriptions,
+    private readonly sink: TransportSink,
+  ) {}
+
+  connect(baseUrl: string): void {
+    this.disconnect();
+    this.baseUrl = baseUrl;
+    const channels = this.subs.all().map((s) => s.channel).sort();
+    if (channels.length === 0) return;
+    const key = channels.join(',');
+    if (key !== this.streamChannels) {
+      this.streamChannels = key;
+      this.resumeId = undefined;
+    }
+    const resuming = this.resumeId !== undefined;
+    const source = new this.config.EventSource(
+      endpointUrl(baseUrl, '/sse', { channels: key, access_token: this.config.token, last_event_id: this.resumeId }),
+    );
+    this.source = source;
+    source.onopen = () => {
+      if (this.source !== source) return;
+      this.sink.opened();
+      this.sink.healthy();
+      for (const channel of channels) this.sink.subscribed(channel, { recovered: resuming ? true : undefined });
+    };
+    source.onerror = () => {
+      if (this.source !== source) return;
+      this.disconnect();
+      this.sink.closed('backoff');
+    };
+    for (const event of this.config.events)
+      source.addEventListener(event, (message) => {
+        if (this.source !== source) return;
+        let push: Push;
+        try {
+          push = JSON.parse(message.data) as Push;
+        } catch {
+          return; // the node sends only JSON
+        }
+        if (message.lastEventId) this.resumeId = message.lastEventId;
+        this.sink.push(push);
+      });
+  }
+
+  disconnect(): void {
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    this.source?.close();
+    this.source = undefined;
+  }
+
+  channelAdded(): void {
+    this.scheduleReopen();
+  }
+
+  channelRemoved(): void {
+    this.scheduleReopen();
+  }
+
+  publish(): Promise<{ offset: string }> {
+    return Promise.reject(new SwitchboardError('unsupported', 'publishing needs the WebSocket transport'));
+  }
+
+  /** A stream in use is reopened with the new channel set, once per burst of changes. */
+  private scheduleReopen(): void {
+    if (!this.source || this.reopenTimer !== undefined) return;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      if (this.source && this.baseUrl !== undefined) this.connect(this.baseUrl);
+    }, 0);
+  }
+}

@@ -1,0 +1,130 @@
+// sse_client.test — createClient over a fake EventSource: one stream for the
+// channel set, pushes by event name with hints applied, resume with the last
+// event id after a failure (with backoff), a fresh stream (no id, carried-over
+// channels refetched) when the set changes, and no stream without channels.
+import { QueryClient } from '@tanstack/query-core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../src/client.js';
+import type { StateEvent } from '../src/types.js';
+import { FakeEventSource } from './fakes.js';
+
+function setup() {
+  const queryClient = new QueryClient();
+  const client = createClient({
+    url: 'http://node.test/',
+    token: 'tok',
+    transport: 'sse',
+    EventSource: FakeEventSource,
+    queryClient,
+    network: null,
+    backoff: { baseMs: 100, maxMs: 1000 },
+    random: () => 0,
+  });
+  const states: StateEvent[] = [];
+  client.on('state', (s) => states.push(s));
+  return { client, queryClient, states };
+}
+
+beforeEach(() => {
+  FakeEventSource.instances = [];
+  vi.useFakeTimers();
+});
+afterEach(() => vi.useRealTimers());
+
+describe('sse client', () => {
+  it('opens one stream for the channels subscribed together, with the token', () => {
+    const { client } = setup();
+    client.subscribe('user:me');
+    client.subscribe('comments:chapter:7');
+    vi.runOnlyPendingTimers();
+    const source = FakeEventSource.last;
+    expect(source.params.get('channels')).toBe('comments:chapter:7,user:me');
+    expect(source.params.get('access_token')).toBe('tok');
+    expect(source.params.has('last_event_id')).toBe(false);
+    expect(FakeEventSource.instances.filter((s) => !s.closed)).toHaveLength(1);
+  });
+
+  it('delivers named events to handlers and applies their hints', () => {
+    const { client, queryClient } = setup();
+    const events: string[] = [];
+    client.subscribe('user:me', (p) => events.push(p.event));
+    const source = FakeEventSource.last;
+    source.open();
+    expect(client.state).toBe('open');
+    source.emit('balance.updated', 'ab.1', {
+      channel: 'user:42',
+      offset: '1',
+      event: 'balance.updated',
+      data: { coins: 5 },
+      hints: { set: { key: ['me', 'balance'], data: { coins: 5 } } },
+    });
+    source.emit('notification.created', 'ab.2', {
+      channel: 'user:42',
+      offset: '2',
+      event: 'notification.created',
+      data: {},
+      hints: { invalidate: [['me', 'notifications']] },
+    });
+    expect(events).toEqual(['balance.updated', 'notification.created']);
+    expect(queryClient.getQueryData(['me', 'balance'])).toEqual({ coins: 5 });
+    expect(client.offset('user:me')).toBe('2');
+  });
+
+  it('after a failure comes back with backoff and the last event id', () => {
+    const { client, states } = setup();
+    client.subscribe('comments:chapter:7');
+    let source = FakeEventSource.last;
+    source.open();
+    source.emit('comment.created', 'cafe.10', { channel: 'comments:chapter:7', offset: '10', event: 'comment.created', data: {} });
+    source.error();
+    expect(source.closed).toBe(true); // the EventSource's own retry is cut short
+    expect(states.at(-1)).toMatchObject({ state: 'waiting', retryInMs: 50 });
+    vi.advanceTimersByTime(50);
+    source = FakeEventSource.last;
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(source.params.get('last_event_id')).toBe('cafe.10');
+    source.error(); // refused: the next wait is longer
+    expect(states.at(-1)).toMatchObject({ state: 'waiting', retryInMs: 100 });
+  });
+
+  it('reopens without a resume id when the channel set changes, and refetches what the gap may have hidden', () => {
+    const { client, queryClient } = setup();
+    const recovered: unknown[] = [];
+    client.on('recovered', (e) => recovered.push(e));
+    queryClient.setQueryData(['comments', 'chapter', 7], { items: [] });
+    client.subscribe('comments:chapter:7');
+    const first = FakeEventSource.last;
+    first.open();
+    first.emit('comment.created', 'cafe.10', { channel: 'comments:chapter:7', offset: '10', event: 'comment.created', data: {} });
+    client.subscribe('books:3');
+    client.subscribe('books:4');
+    vi.runOnlyPendingTimers();
+    expect(first.closed).toBe(true);
+    expect(FakeEventSource.instances).toHaveLength(2); // one reopen for the burst
+    const second = FakeEventSource.last;
+    expect(second.params.get('channels')).toBe('books:3,books:4,comments:chapter:7');
+    expect(second.params.has('last_event_id')).toBe(false);
+    second.open();
+    expect(queryClient.getQueryState(['comments', 'chapter', 7])?.isInvalidated).toBe(true);
+    expect(recovered).toEqual([{ channel: 'comments:chapter:7', recovered: false }]);
+  });
+
+  it('closes the stream when the last channel goes, and opens a new one on the next subscribe', () => {
+    const { client } = setup();
+    const off = client.subscribe('books:3');
+    const source = FakeEventSource.last;
+    source.open();
+    off();
+    expect(source.closed).toBe(true);
+    expect(client.state).toBe('idle');
+    vi.runOnlyPendingTimers();
+    expect(FakeEventSource.instances).toHaveLength(1);
+    client.subscribe('books:4');
+    expect(FakeEventSource.last.params.get('channels')).toBe('books:4');
+  });
+
+  it('refuses to publish: that needs the WebSocket transport', async () => {
+    const { client } = setup();
+    await expect(client.publish('collab:chapter:1', {})).rejects.toMatchObject({ code: 'unsupported' });
+  });
+});
