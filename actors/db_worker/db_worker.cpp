@@ -64,6 +64,15 @@ db_result run_job(db_worker_state& st, db_job& job) {
     if (st.config.fault_delay.count() > 0) // test-only fault injection
       std::this_thread::sleep_for(st.config.fault_delay);
     return result;
+  } catch (const pqxx::in_doubt_error& e) {
+    // The connection broke during COMMIT: the write may have landed.
+    spdlog::error("db_worker: {}: commit in doubt: {}", job.name, e.what());
+    st.connection.reset();
+    st.logged_down = true;
+    st.counter->stats().db_up = false;
+    db_result doubt{db_status::unavailable, {}, "database connection lost"};
+    doubt.outcome_unknown = true;
+    return doubt;
   } catch (const pqxx::broken_connection& e) {
     spdlog::error("db_worker: connection lost during {}: {}", job.name,
                   e.what());

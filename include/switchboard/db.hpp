@@ -33,6 +33,10 @@ struct db_result {
   db_status status = db_status::ok;
   boost::json::value value;
   std::string message;
+  /// unavailable only: the connection broke while COMMIT was under way, so
+  /// the job's writes may or may not have been applied. Every other failure
+  /// means nothing was written (the transaction never committed).
+  bool outcome_unknown = false;
 };
 
 /// One unit of database work. `name` names it in logs.

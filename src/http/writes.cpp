@@ -98,12 +98,16 @@ void run_write(route_call& call, db_job job, groups_of groups,
               invalidate_then(groups(written.get()), [respond, after, written] {
                 respond(after(*written));
               });
-            } else if (result.status == db_status::unavailable) {
-              // The connection may have died after the commit.
+            } else if (result.status == db_status::unavailable &&
+                       result.outcome_unknown) {
+              // The connection died during the commit: the write may have
+              // landed, so nothing cached may outlive it.
               auto answer = error_for(result);
               invalidate_then(groups(nullptr),
                               [respond, answer] { respond(answer); });
             } else {
+              // Nothing was written: what is cached stays good (and keeps
+              // being served while the database is away).
               respond(error_for(result));
             }
           },

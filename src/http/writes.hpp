@@ -24,8 +24,10 @@ using groups_of =
     std::function<std::vector<std::string>(const boost::json::value* written)>;
 
 /// Runs `job`; on success invalidates `groups(&value)` and answers
-/// `ok_status` with the value as the body. When the outcome is unknown it
-/// still invalidates `groups(nullptr)` before answering 503.
+/// `ok_status` with the value as the body. When the outcome is unknown (the
+/// commit was in doubt, or the database never answered) it still
+/// invalidates `groups(nullptr)` before answering 503; a write that surely
+/// failed invalidates nothing.
 void run_write(route_call& call, db_job job, unsigned ok_status,
                groups_of groups);
 
