@@ -10,6 +10,7 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/connection/live_requests.hpp"
+#include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/router.hpp"
 #include "src/http/sessions.hpp"
@@ -68,10 +69,24 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
       [self, token](http::session_status status, int64_t user_id) {
         auto& st = self->state;
         if (status == http::session_status::found) {
-          st.live.user_id = user_id;
-          st.live.token = token;
-          join_session(self, st.live);
-        } else if (status == http::session_status::unknown)
+          // The account must still exist (see http::with_user); frames
+          // wait in the mailbox until it is known.
+          http::user_exists(
+              self, st.node, user_id, [self, token, user_id](bool alive) {
+                auto& st = self->state;
+                if (alive) {
+                  st.live.user_id = user_id;
+                  st.live.token = token;
+                  join_session(self, st.live);
+                } else {
+                  st.live.sink->close(close_code::unauthorized,
+                                      "the account no longer exists");
+                }
+                self->become(live_mode(self));
+              });
+          return;
+        }
+        if (status == http::session_status::unknown)
           st.live.sink->close(close_code::unauthorized, "unauthorized");
         else
           st.live.sink->close(close_code::going_away, "sessions unavailable");
@@ -85,20 +100,32 @@ void start_event_stream(connection_actor* self, http_request& request) {
   auto& st = self->state;
   auto url = boost::urls::parse_origin_form(request.target);
   std::string channels, last_event_id, token;
+  bool token_given = false; // even an empty one is a (bad) credential
   if (url) {
     for (auto param : url->params()) {
       if (param.key == "channels")
         channels = param.value;
       else if (param.key == "last_event_id")
         last_event_id = param.value;
-      else if (param.key == "access_token")
+      else if (param.key == "access_token") {
         token = param.value;
+        token_given = true;
+      }
     }
   }
-  if (auto auth = request.header("authorization");
-      auth && auth->size() > 7 &&
-      (auth->substr(0, 7) == "Bearer " || auth->substr(0, 7) == "bearer "))
-    token = std::string{auth->substr(7)};
+  if (auto auth = request.header("authorization")) {
+    token_given = true;
+    token.clear();
+    if (auth->size() > 7) {
+      std::string scheme{auth->substr(0, 7)};
+      for (auto& c : scheme) // auth schemes are case-insensitive
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (scheme == "bearer ")
+        token = std::string{auth->substr(7)};
+    }
+  }
+  if (token_given && token.empty())
+    token = "-"; // refused as malformed (401), not served anonymously
   if (auto header = request.header("last-event-id"))
     last_event_id = std::string{*header};
   auto fail = [self](unsigned status, std::string code, std::string text) {
@@ -208,7 +235,14 @@ void start_event_stream(connection_actor* self, http_request& request) {
       self, *st.node, token,
       [self, fail, open](http::session_status status, int64_t user_id) {
         if (status == http::session_status::found)
-          open(user_id);
+          http::user_exists(self, self->state.node, user_id,
+                            [open, fail, user_id](bool alive) {
+                              if (alive)
+                                open(user_id);
+                              else
+                                fail(401, "unauthorized",
+                                     "the account no longer exists");
+                            });
         else if (status == http::session_status::unknown)
           fail(401, "unauthorized", "the token is unknown or expired");
         else

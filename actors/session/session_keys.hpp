@@ -14,6 +14,12 @@ inline std::string token_key(const std::string& prefix,
   return prefix + "s:" + token;
 }
 
+/// A user's tokens (zset token -> when it was opened): what an account
+/// deletion revokes, and what bounds the sessions one user may hold.
+inline std::string user_tokens_key(const std::string& prefix, int64_t user_id) {
+  return prefix + "ut:" + std::to_string(user_id);
+}
+
 /// Control messages for one user's sessions: "logout <token>" and the
 /// session actors' own "hello <nonce>" (see session.cpp).
 inline std::string control_channel(const std::string& prefix, int64_t user_id) {

@@ -9,6 +9,7 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include <memory>
 
@@ -43,11 +44,26 @@ private:
 /// is simply not counted. Mailbox depth is counted here (enqueued minus
 /// consumed) rather than read from CAF's queue: walking CAF 0.17's intrusive
 /// queue from outside is undefined behaviour that UBSan reports.
+/// What a Switchboard actor does with a message it has no handler for: log
+/// it once and drop it. CAF 0.17's default reflects it to the sender and
+/// quits — one stray reply could then take down the redis_bridge (it did).
+inline caf::result<caf::message> drop_unexpected(caf::scheduled_actor* self,
+                                                 caf::message_view& x) {
+  spdlog::error("{} (actor {}): dropped an unexpected message: {}",
+                self->name(), self->id(), caf::to_string(x.content()));
+  return caf::sec::unexpected_message;
+}
+
 template <class State>
 class instrumented_actor : public caf::stateful_actor<State> {
 public:
   using super = caf::stateful_actor<State>;
-  using super::super;
+
+  template <class... Ts>
+  explicit instrumented_actor(caf::actor_config& cfg, Ts&&... xs)
+      : super(cfg, std::forward<Ts>(xs)...) {
+    this->set_default_handler(drop_unexpected);
+  }
 
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
     depth_.fetch_add(1, std::memory_order_relaxed);

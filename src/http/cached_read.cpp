@@ -7,6 +7,7 @@
 #include "switchboard/atoms.hpp"
 
 #include "src/http/errors.hpp"
+#include "src/store/users.hpp"
 
 #include <caf/all.hpp>
 
@@ -93,6 +94,26 @@ void serve_cached(route_call& call, std::string key, std::string group,
           [respond](caf::error&) {
             respond(unavailable("cache did not answer in time"));
           });
+}
+
+void user_exists(caf::event_based_actor* self, const node_context_ptr& node,
+                 int64_t user_id, std::function<void(bool)> then) {
+  const auto& cfg = *node->config;
+  cache_policy policy{std::chrono::seconds{cfg.cache_ttl_s},
+                      std::chrono::seconds{cfg.cache_negative_ttl_s},
+                      std::chrono::seconds{cfg.cache_stale_s},
+                      std::chrono::seconds{cfg.cache_grace_s}};
+  auto key = "user:" + std::to_string(user_id);
+  auto deadline = std::chrono::milliseconds{2 * cfg.redis_timeout_ms +
+                                            cfg.cache_lease_wait_ms +
+                                            cfg.db_timeout_ms + 500};
+  self->request(node->cache, deadline, cache_get_atom::value,
+                cache_request{key, key, policy, store::load_user(user_id)})
+      .then(
+          [then](cache_result& result) {
+            then(result.status != cache_status::not_found);
+          },
+          [then](caf::error&) { then(true); });
 }
 
 void serve_item(route_call& call, std::string_view kind,

@@ -7,6 +7,8 @@
 
 #include "src/http/router.hpp"
 
+#include <functional>
+
 namespace switchboard::http {
 
 /// Which TTL from the configuration applies.
@@ -21,5 +23,11 @@ void serve_cached(route_call& call, std::string key, std::string group,
 /// (400 for a bad id), invalidated as a group of its own.
 void serve_item(route_call& call, std::string_view kind,
                 db_job (*load)(int64_t id));
+
+/// Whether user `user_id` exists and is not deleted, through the cache (an
+/// L1 hit, usually): `then(false)` only for a user known to be gone — an
+/// unavailable cache answers true (the session already vouched).
+void user_exists(caf::event_based_actor* self, const node_context_ptr& node,
+                 int64_t user_id, std::function<void(bool)> then);
 
 } // namespace switchboard::http

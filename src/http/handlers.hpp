@@ -24,6 +24,7 @@ void login(route_call& call);
 void logout(route_call& call);
 void get_user(route_call& call);
 void patch_me(route_call& call);
+void delete_me(route_call& call);
 void get_coin_packages(route_call& call);
 
 // comments_handlers.cpp

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <cctype>
 #include <cmath>
 
 namespace switchboard::http {
@@ -15,9 +16,11 @@ namespace switchboard::http {
 parsed_body parse_json_object(const http_request& request) {
   parsed_body out;
   if (auto type = request.header("content-type")) {
-    auto media = type->substr(0, type->find(';'));
-    while (!media.empty() && media.back() == ' ')
-      media.remove_suffix(1);
+    std::string media{type->substr(0, type->find(';'))};
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
+      media.pop_back();
+    for (auto& c : media) // media types are case-insensitive (RFC 9110)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (media != "application/json") {
       out.error = "Content-Type must be application/json";
       return out;

@@ -92,7 +92,10 @@ void router::dispatch(route_call& call) const {
     if (!match)
       continue;
     path_matched = true;
-    if (r.method != call.request.method)
+    // HEAD is GET without the body (the session drops it, keeping the
+    // length): every GET route answers HEAD too.
+    if (r.method != call.request.method &&
+        !(r.method == "GET" && call.request.method == "HEAD"))
       continue;
     call.params = std::move(params);
     r.handler(call);

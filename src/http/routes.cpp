@@ -22,6 +22,7 @@ const router& node_routes() {
     r.add("PATCH", "/api/chapters/:id", patch_chapter);
     r.add("GET", "/api/users/:id", get_user);
     r.add("PATCH", "/api/users/me", patch_me);
+    r.add("DELETE", "/api/users/me", delete_me);
     r.add("GET", "/api/coin-packages", get_coin_packages);
     // live comments, wallet, notifications, follows
     r.add("GET", "/api/chapters/:id/comments", list_comments);

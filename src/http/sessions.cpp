@@ -6,6 +6,7 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/session/session_keys.hpp"
+#include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 
 #include <caf/all.hpp>
@@ -150,9 +151,21 @@ void with_user(route_call& call, std::function<void(int64_t)> then) {
   auto respond = call.respond;
   find_session(
       call.self, *call.node, token,
-      [respond, then](session_status status, int64_t user_id) {
+      [self = call.self, node = call.node, respond, then](session_status status,
+                                                          int64_t user_id) {
         if (status == session_status::found)
-          then(user_id);
+          // A token outlives its account only until this check: a deleted
+          // user is gone from the user cache at once (DELETE /api/users/me
+          // invalidates it) or within cache_ttl_s (a deletion made
+          // directly in the database).
+          user_exists(
+              self, node, user_id, [respond, then, user_id](bool alive) {
+                if (alive)
+                  then(user_id);
+                else
+                  respond(error_response(401, "unauthorized",
+                                         "the account no longer exists"));
+              });
         else if (status == session_status::unknown)
           respond(error_response(401, "unauthorized",
                                  "the token is unknown or expired"));
@@ -167,16 +180,44 @@ void with_user(route_call& call, std::function<void(int64_t)> then) {
       true);
 }
 
+namespace {
+
+// KEYS: the new token's key, the user's tokens. ARGV: user id, ttl ms,
+// token, now ms, most sessions per user, key prefix. Opens a session; past
+// the bound the oldest of the user's sessions end.
+constexpr const char* open_script = R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if extra > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do
+    redis.call('DEL', ARGV[6] .. 's:' .. old)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+end
+return 1
+)lua";
+
+} // namespace
+
 void open_session(route_call& call, int64_t user_id,
                   std::function<void(std::string)> then) {
   auto token = new_token();
   auto respond = call.respond;
-  auto ttl = std::to_string(call.node->config->session_ttl_s * 1000ull);
+  const auto& cfg = *call.node->config;
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   call.self
       ->request(call.node->redis_bridge, redis_deadline(call),
                 redis_cmd_atom::value,
-                redis_command{"SET", session_key(call, token),
-                              std::to_string(user_id), "PX", ttl})
+                redis_command{
+                    "EVAL", open_script, "2", session_key(call, token),
+                    sessions::user_tokens_key(cfg.redis_key_prefix, user_id),
+                    std::to_string(user_id),
+                    std::to_string(cfg.session_ttl_s * 1000ull), token,
+                    std::to_string(now), "100", cfg.redis_key_prefix})
       .then(
           [respond, then, token](redis_reply& reply) {
             if (!reply.ok()) {
@@ -224,6 +265,16 @@ void close_session(route_call& call) {
             }
             self->send(node->sessions, logout_atom::value, user_id, token);
             const auto& cfg = *node->config;
+            // A request, not a send: its reply must come back as a reply
+            // (a stray message would be reflected at the bridge).
+            self->request(node->redis_bridge,
+                          std::chrono::milliseconds{cfg.redis_timeout_ms},
+                          redis_cmd_atom::value,
+                          redis_command{"ZREM",
+                                        sessions::user_tokens_key(
+                                            cfg.redis_key_prefix, user_id),
+                                        token})
+                .then([](redis_reply&) {}, [](caf::error&) {});
             self->request(node->redis_bridge,
                           std::chrono::milliseconds{cfg.redis_timeout_ms},
                           redis_cmd_atom::value,
@@ -249,6 +300,44 @@ void close_session(route_call& call) {
           },
           [respond](caf::error&) {
             respond(unavailable("sessions are unavailable"));
+          });
+}
+
+void end_all_sessions(caf::event_based_actor* self,
+                      const node_context_ptr& node, int64_t user_id) {
+  // KEYS: the user's tokens, their control channel. ARGV: key prefix.
+  static constexpr const char* end_all = R"lua(
+local tokens = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, token in ipairs(tokens) do
+  redis.call('DEL', ARGV[1] .. 's:' .. token)
+  redis.call('PUBLISH', KEYS[2], 'logout ' .. token)
+end
+redis.call('DEL', KEYS[1])
+return tokens
+)lua";
+  const auto& cfg = *node->config;
+  self->request(node->redis_bridge,
+                std::chrono::milliseconds{cfg.redis_timeout_ms},
+                redis_cmd_atom::value,
+                redis_command{
+                    "EVAL", end_all, "2",
+                    sessions::user_tokens_key(cfg.redis_key_prefix, user_id),
+                    sessions::control_channel(cfg.redis_key_prefix, user_id),
+                    cfg.redis_key_prefix})
+      .then(
+          [self, node, user_id](redis_reply& reply) {
+            if (reply.type != redis_reply::kind::array) {
+              spdlog::warn("ending the sessions of user {} failed: {}", user_id,
+                           reply.str);
+              return;
+            }
+            for (auto& token : reply.elements) // this node: no round trip
+              self->send(node->sessions, logout_atom::value, user_id,
+                         token.str);
+          },
+          [user_id](caf::error& e) {
+            spdlog::warn("ending the sessions of user {} failed: {}", user_id,
+                         caf::to_string(e));
           });
 }
 

@@ -46,4 +46,9 @@ void open_session(route_call& call, int64_t user_id,
 /// Ends the request's session; answers 204 (also for unknown tokens).
 void close_session(route_call& call);
 
+/// Ends every session of `user_id` (an account deletion): the tokens stop
+/// working and their live connections close on every node.
+void end_all_sessions(caf::event_based_actor* self,
+                      const node_context_ptr& node, int64_t user_id);
+
 } // namespace switchboard::http

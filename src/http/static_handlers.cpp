@@ -35,7 +35,7 @@ void serve_web(route_call& call) {
     return;
   }
   response.content_type = file->content_type;
-  response.body = call.request.method == "HEAD" ? std::string{} : file->body;
+  response.body = file->body; // for HEAD, the session sends the length only
   call.respond(std::move(response));
 }
 

@@ -108,6 +108,26 @@ void patch_me(route_call& call) {
   });
 }
 
+void delete_me(route_call& call) {
+  auto copy = call;
+  with_user(call, [copy](int64_t user_id) mutable {
+    auto* self = copy.self;
+    auto node = copy.node;
+    run_write(
+        copy, store::delete_user(user_id),
+        [user_id](const boost::json::value*) {
+          return std::vector<std::string>{"user:" + std::to_string(user_id)};
+        },
+        [self, node, user_id](boost::json::value&) {
+          end_all_sessions(self, node, user_id);
+          http_response done;
+          done.status = 204;
+          done.content_type.clear();
+          return done;
+        });
+  });
+}
+
 void get_coin_packages(route_call& call) {
   serve_cached(call, "coin-packages", "coin-packages",
                freshness_class::packages, store::load_coin_packages(),

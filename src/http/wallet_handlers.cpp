@@ -66,8 +66,12 @@ void post_gift(route_call& call) {
     return;
   std::optional<std::string> key;
   if (auto header = call.request.header("idempotency-key")) {
-    if (header->empty() || header->size() > 200) {
-      call.respond(bad_request("Idempotency-Key: must be 1 to 200 characters"));
+    bool printable = !header->empty() && header->size() <= 200;
+    for (char c : *header)
+      printable = printable && ((c >= 0x20 && c <= 0x7E) || c == '\t');
+    if (!printable) {
+      call.respond(bad_request(
+          "Idempotency-Key: must be 1 to 200 printable ASCII characters"));
       return;
     }
     key = std::string{*header};

@@ -109,14 +109,55 @@ void http_session::read_header() {
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   parser_->body_limit(limits_.max_body_bytes);
   // Waiting for a new request may take the idle timeout; once its first
-  // bytes are buffered, the whole request must arrive within the request
-  // timeout (so a slow sender cannot hold the connection forever).
-  stream_.expires_after(buffer_.size() > 0 ? limits_.request_timeout
-                                           : limits_.idle_timeout);
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->on_header(ec);
+  // bytes are here, the whole head must arrive within the request timeout
+  // (a slow sender cannot hold the connection for longer).
+  request_started_ = buffer_.size() > 0;
+  header_bytes_ = 0;
+  stream_.expires_after(request_started_ ? limits_.request_timeout
+                                         : limits_.idle_timeout);
+  read_header_some();
+}
+
+void http_session::read_header_some() {
+  // Parse what is buffered first: a pipelined request may be complete.
+  if (buffer_.size() > 0) {
+    boost::system::error_code ec;
+    auto used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec && ec != bhttp::error::need_more) {
+      on_header(ec);
+      return;
+    }
+    // The parser leaves the limit to the reader: the head, whole or not
+    // yet, may not pass max_header_bytes.
+    header_bytes_ += used;
+    if (header_bytes_ > limits_.max_header_bytes ||
+        (!parser_->is_header_done() &&
+         buffer_.size() > limits_.max_header_bytes)) {
+      on_header(bhttp::error::header_limit);
+      return;
+    }
+    if (parser_->is_header_done()) {
+      on_header({});
+      return;
+    }
+  }
+  // Raw reads (not Beast's read_header, which reports only a whole head)
+  // so the first bytes of a request can switch the deadline.
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        if (ec) {
+          self->on_header(ec == asio::error::eof ? bhttp::error::end_of_stream
+                                                 : ec);
+          return;
+        }
+        self->buffer_.commit(n);
+        if (!self->request_started_) {
+          self->request_started_ = true;
+          self->stream_.expires_after(self->limits_.request_timeout);
+        }
+        self->read_header_some();
       });
 }
 
@@ -140,6 +181,25 @@ void http_session::on_header(boost::system::error_code ec) {
     return;
   }
   const auto& req = parser_->get();
+  // Only "chunked" may frame a request body; any other coding (or chunked
+  // twice, or alongside Content-Length) leaves its end ambiguous — the
+  // stuff of request smuggling — so it is refused and the connection closed
+  // (RFC 9112 6.3).
+  if (auto coding = req[bhttp::field::transfer_encoding]; !coding.empty()) {
+    auto trimmed = coding;
+    while (!trimmed.empty() &&
+           (trimmed.front() == ' ' || trimmed.front() == '\t'))
+      trimmed.remove_prefix(1);
+    while (!trimmed.empty() &&
+           (trimmed.back() == ' ' || trimmed.back() == '\t'))
+      trimmed.remove_suffix(1);
+    if (!beast::iequals(trimmed, "chunked") ||
+        req.count(bhttp::field::transfer_encoding) > 1 ||
+        req.count(bhttp::field::content_length) > 0) {
+      reject(400, "bad_request", "Transfer-Encoding: only chunked is accepted");
+      return;
+    }
+  }
   if (auto length = parser_->content_length();
       length && *length > limits_.max_body_bytes) {
     reject(413, "too_large", "request body too large");
@@ -197,14 +257,24 @@ void http_session::upgrade_to_websocket() {
   auto req = parser_->release();
   // The token may come as a header or, for browsers, a query parameter.
   std::string token;
-  auto auth = req[bhttp::field::authorization];
-  if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer "))
-    token = std::string{auth.substr(7)};
+  bool given = false; // a credential was sent, even an empty one
+  if (req.count(bhttp::field::authorization) > 0) {
+    given = true;
+    auto auth = req[bhttp::field::authorization];
+    if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer "))
+      token = std::string{auth.substr(7)};
+  }
   if (auto url = boost::urls::parse_origin_form(req.target()); url) {
     for (auto param : url->params())
-      if (param.key == "access_token" && token.empty())
+      if (param.key == "access_token" && token.empty()) {
+        given = true;
         token = param.value;
+      }
   }
+  // A credential that is there but empty is a bad one (4001), not "no
+  // credential" (anonymous): the token check refuses any malformed token.
+  if (given && token.empty())
+    token = "-";
   auto ws = std::make_shared<websocket_session>(
       std::move(stream_), std::move(connection_),
       websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue},
@@ -217,8 +287,26 @@ void http_session::upgrade_to_websocket() {
 
 void http_session::dispatch() {
   if (boost::beast::websocket::is_upgrade(parser_->get())) {
-    auto target = parser_->get().target();
+    const auto& req = parser_->get();
+    auto target = req.target();
     if (target == "/ws" || target.substr(0, 4) == "/ws?") {
+      // Refuse a malformed handshake ourselves, with the contract's JSON
+      // error, before the WebSocket layer would answer in plain text.
+      if (req["Sec-WebSocket-Key"].size() != 24) {
+        reject(400, "bad_request",
+               "Sec-WebSocket-Key: must be 16 bytes in base64");
+        return;
+      }
+      if (req["Sec-WebSocket-Version"] != "13") {
+        stats_->connections.rejected.fetch_add(1, std::memory_order_relaxed);
+        keep_alive_ = false;
+        auto refused = http::error_response(
+            426, "upgrade_required", "Sec-WebSocket-Version: 13 is required");
+        refused.with("Sec-WebSocket-Version", "13");
+        refused.close = true;
+        write(std::move(refused));
+        return;
+      }
       upgrade_to_websocket();
       return;
     }
@@ -237,6 +325,7 @@ void http_session::dispatch() {
   }
   request.body = std::move(req.body());
   request.remote_address = remote_address_;
+  head_request_ = req.method() == bhttp::verb::head;
   in_flight_ = true;
   in_flight_self_ = shared_from_this();
   stream_.expires_never(); // the actor answers under its own deadlines
@@ -274,6 +363,10 @@ void http_session::write(http_response response) {
   res->keep_alive(!close_after);
   res->body() = std::move(response.body);
   res->prepare_payload();
+  if (head_request_) { // the GET's headers, Content-Length included; no body
+    res->body().clear();
+    head_request_ = false;
+  }
   stream_.expires_after(limits_.request_timeout);
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res,

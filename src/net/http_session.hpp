@@ -62,6 +62,7 @@ private:
   friend class session_sink;
 
   void read_header();
+  void read_header_some(); // until the head is parsed
   void on_header(boost::system::error_code ec);
   void read_body();
   void on_body(boost::system::error_code ec);
@@ -91,7 +92,10 @@ private:
   bool in_flight_ = false; // a request is with the actor
   bool draining_ = false;
   bool closed_ = false;
-  std::shared_ptr<void> slot_; // released when the socket closes
+  std::size_t header_bytes_ = 0; // of the request head being parsed
+  bool request_started_ = false; // bytes of the next request arrived
+  bool head_request_ = false;    // answer with the headers only
+  std::shared_ptr<void> slot_;   // released when the socket closes
 };
 
 } // namespace switchboard::net

@@ -76,6 +76,8 @@ constexpr statement all_statements[] = {
                     "VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING "
                     "RETURNING " SB_USER_COLUMNS},
     {"wallet_insert", "INSERT INTO wallets (user_id, coins) VALUES ($1, 0)"},
+    {"user_delete", "UPDATE users SET deleted_at = now() "
+                    "WHERE id = $1 AND deleted_at IS NULL RETURNING id"},
     {"user_update",
      "UPDATE users SET display_name = coalesce($2, display_name), "
      "bio = coalesce($3, bio) WHERE id = $1 AND deleted_at IS NULL "

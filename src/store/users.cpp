@@ -80,6 +80,17 @@ db_job load_coin_packages() {
           }};
 }
 
+db_job delete_user(int64_t id) {
+  return {"delete_user", [id](pqxx::connection_base& conn) -> db_result {
+            pqxx::work tx{conn};
+            auto rows = tx.exec_prepared("user_delete", id);
+            tx.commit();
+            if (rows.empty())
+              return {db_status::not_found, {}, "no such user"};
+            return {db_status::ok, boost::json::object{{"id", id}}, {}};
+          }};
+}
+
 db_job load_display_names(std::vector<int64_t> ids) {
   return {"load_display_names",
           [ids](pqxx::connection_base& conn) -> db_result {

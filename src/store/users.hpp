@@ -28,6 +28,10 @@ db_job update_user(int64_t id, std::optional<std::string> display_name,
 /// {items:[{id, coins, price_cents, label}]}
 db_job load_coin_packages();
 
+/// Marks the account deleted (it no longer signs in, reads as not found,
+/// and its tokens stop working); not_found if it already is.
+db_job delete_user(int64_t id);
+
 /// {users:[{user_id, display_name}]} for those of `ids` that exist.
 db_job load_display_names(std::vector<int64_t> ids);
 

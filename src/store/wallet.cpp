@@ -13,6 +13,14 @@
 
 namespace switchboard::store {
 
+namespace {
+
+// SQLSTATE 22003: a bigint balance would pass 2^63-1 (the transaction is
+// rolled back: nothing moves).
+constexpr const char* numeric_out_of_range = "22003";
+
+} // namespace
+
 db_job load_balance(int64_t user_id) {
   return {"load_balance", [=](pqxx::connection_base& conn) -> db_result {
             pqxx::nontransaction tx{conn};
@@ -30,7 +38,14 @@ db_job purchase_package(int64_t user_id, int64_t package_id) {
               return {db_status::not_found, {}, "no such coin package"};
             auto coins = package[0][0].as<int64_t>();
             tx.exec_prepared("purchase_insert", user_id, package_id, coins);
-            auto balance = tx.exec_prepared("wallet_credit", user_id, coins);
+            pqxx::result balance;
+            try {
+              balance = tx.exec_prepared("wallet_credit", user_id, coins);
+            } catch (const pqxx::sql_error& e) {
+              if (e.sqlstate() != numeric_out_of_range)
+                throw;
+              return {db_status::conflict, {}, "the balance would overflow"};
+            }
             tx.commit();
             return {db_status::ok,
                     boost::json::object{{"coins", balance[0][0].as<int64_t>()}},
@@ -93,8 +108,17 @@ db_job send_gift(int64_t from, int64_t to, int64_t coins,
           return {db_status::insufficient_funds,
                   {},
                   "the balance is " + std::to_string(held) + " coins"};
-        auto balance = tx.exec_prepared("wallet_add", from, -coins);
-        auto received = tx.exec_prepared("wallet_add", to, coins);
+        pqxx::result balance, received;
+        try {
+          balance = tx.exec_prepared("wallet_add", from, -coins);
+          received = tx.exec_prepared("wallet_add", to, coins);
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != numeric_out_of_range)
+            throw;
+          return {db_status::conflict,
+                  {},
+                  "the recipient's balance would overflow"};
+        }
         boost::json::object data{
             {"gift_id", gift_id},
             {"from_user_id", from},
