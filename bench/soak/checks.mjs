@@ -53,7 +53,8 @@ export function checkDeliveries(followers, ledger, published) {
     const last = accepted.at(-1)?.offset;
     const name = `${f.kind} follower ${f.index} (${f.channel})`;
     if (f.failure) add(`${name}: ${f.failure.message}`);
-    if (f.position !== last) add(`${name}: ends at offset ${f.position}, the channel at ${last}`);
+    if (f.position !== last)
+      add(`${name}: ends at offset ${f.position}, the channel at ${last} (${f.sessions} connection(s); last failed attempt: ${f.lastError})`);
     // Whatever was published after it first subscribed reached it.
     const due = accepted.find((m) => m.at > f.firstSubscribedAt);
     if (due && (f.firstOffset === null || BigInt(f.firstOffset) > BigInt(due.offset)))

@@ -264,9 +264,10 @@ const backoffMs = (attempt) => Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.
  * subscribed (rejects if it could not be within a minute). The follower:
  * {kind, index, channel, position (last offset known), firstOffset,
  * firstSubscribedAt, received, replayed, sessions, resumes, unrecovered
- * (resumes answered recovered:false), failedAttempts, failure (set when a
- * reconnect gave up or was refused), reconnecting (a promise while one
- * runs), stop()}.
+ * (resumes answered recovered:false), failedAttempts, lastError (of the
+ * last failed attempt), failure (set when a reconnect gave up or was
+ * refused), session (set while subscribed), reconnecting (a promise while
+ * one runs), stop()}.
  */
 export async function startFollower({ kind, index, channel, localAddress, balancer, ledger }) {
   const open = kind === 'ws' ? openWsSession : openSseSession;

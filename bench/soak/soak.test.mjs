@@ -102,7 +102,7 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
     }
   };
 
-  // --- Setup: channels, gift users, a warm-up through each node, baselines.
+  // --- Setup: channels, gift users, a warm-up on each node, baselines.
   const channels = Array.from({ length: CHANNELS }, () => `comments:chapter:${uniqueId()}`);
   const users = [];
   for (let i = 0; i < GIFT_USERS; i++) {
@@ -142,7 +142,7 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
       const results = await Promise.allSettled(batch);
       for (const r of results) if (r.status === 'fulfilled') followers.push(r.value);
       const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw new Error(`a client could not connect: ${failed.reason.message}\n${cluster.tails()}`);
+      if (failed) throw new Error(`a client could not connect: ${failed.reason.message}`);
     }
     const connected = await Promise.all(NODES.map(readNode));
 
@@ -386,7 +386,10 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
       ...memory.problems.map((p) => `memory: ${p}`),
       ...exitProblems.map((p) => `node exits: ${p}`),
     ];
-    assert.ok(report.ok, `the soak failed:\n${failed.slice(0, 40).join('\n')}\n${cluster.tails()}`);
+    assert.ok(report.ok, `the soak failed:\n${failed.slice(0, 40).join('\n')}`);
+  } catch (e) {
+    e.message += `\n${cluster.tails()}`;
+    throw e;
   } finally {
     publishing?.stop();
     gifting?.stop();
