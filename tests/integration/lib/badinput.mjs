@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { after } from 'node:test';
-import { api, redis, sql } from './harness.mjs';
+import { api, readBody, redis, sql } from './harness.mjs';
 import { openWs, subscribe, request, published, nextFrame, pushOn, uniqueId } from './live.mjs';
 
 const DEFAULT_MS = 5000;
@@ -386,13 +386,7 @@ export async function rawApi(node, method, path, { body, headers = {}, token } =
     headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
     body,
   });
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
+  const { text, body: parsed } = await readBody(res);
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 

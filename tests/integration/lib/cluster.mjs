@@ -10,13 +10,12 @@
 // cannot stop them itself, the pids the script wrote (checked to be an nginx
 // or a switchboard node first); sleeps blindly (every wait is for a condition
 // with a deadline).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import { API_KEY, ADMIN_KEY, waitFor, onCleanup } from './harness.mjs';
-import { freePort } from './servers.mjs';
+import { freePort, spawnLogged } from './servers.mjs';
 import { openWs, subscribe, pushOn } from './live.mjs';
 
 const source = process.env.SB_SOURCE_DIR;
@@ -91,7 +90,7 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
   for (let attempt = 1; ; attempt++) {
     const base = await freeBase();
     const dir = mkdtempSync(join(tmpdir(), 'sb-cluster-'));
-    const child = spawn(join(source, 'scripts/cluster'), [], {
+    const proc = spawnLogged(join(source, 'scripts/cluster'), [], {
       cwd: source,
       env: {
         ...process.env,
@@ -105,17 +104,9 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
         SB_CLUSTER_DIR: dir,
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     });
-    let logs = '';
-    const keep = (d) => {
-      logs += d;
-      if (logs.length > 200000) logs = logs.slice(-100000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const { child, exited } = proc;
     const done = () => child.exitCode !== null || child.signalCode !== null;
     const cluster = {
       child,
@@ -124,7 +115,7 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
       port: base,
       url: `http://127.0.0.1:${base}`,
       nodes: [1, 2, 3].map((i) => ({ name: `node${i}`, port: base + i, url: `http://127.0.0.1:${base + i}` })),
-      get logs() { return logs; },
+      get logs() { return proc.logs; },
       get running() { return !done(); },
       held: false,
       nodeLog(i) {
@@ -137,7 +128,7 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
       /** The tails of the script's output and of every node's log, for failure messages. */
       tails(n = 3000) {
         return (
-          `--- scripts/cluster ---\n${logs.slice(-n)}\n` +
+          `--- scripts/cluster ---\n${proc.logs.slice(-n)}\n` +
           [1, 2, 3].map((i) => `--- node${i}.log ---\n${cluster.nodeLog(i).slice(-n)}`).join('\n')
         );
       },
@@ -199,7 +190,7 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
       unregister();
       rmSync(dir, { recursive: true, force: true });
       // Another process may have taken one of the ports meanwhile.
-      if (attempt < 3 && /port \d+ is in use/.test(logs)) continue;
+      if (attempt < 3 && /port \d+ is in use/.test(proc.logs)) continue;
       throw new Error(`${e.message}\n${cluster.tails()}`);
     }
   }

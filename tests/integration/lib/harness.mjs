@@ -262,14 +262,18 @@ export async function api(node, method, path, { token, body, headers = {} } = {}
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
+  const { text, body: parsed } = await readBody(res);
   return { status: res.status, headers: res.headers, body: parsed, text, cache: res.headers.get('x-cache'), etag: res.headers.get('etag') };
+}
+
+/** A fetch response's body as {text, body} (body: parsed JSON, or null). */
+export async function readBody(res) {
+  const text = await res.text();
+  try {
+    return { text, body: text ? JSON.parse(text) : null };
+  } catch {
+    return { text, body: null };
+  }
 }
 
 /**

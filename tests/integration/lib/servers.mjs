@@ -30,7 +30,7 @@ export function freePort() {
 }
 
 /** Spawns `cmd`, collecting its output; resolves `exited` with {code, signal}. */
-function spawnLogged(cmd, args, options = {}) {
+export function spawnLogged(cmd, args, options = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let logs = '';
   const keep = (d) => {
