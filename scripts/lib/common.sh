@@ -368,6 +368,8 @@ sb_build() {
     dir=$SB_BUILD_DIR
   elif [[ "${SB_SANITIZE:-0}" == 1 ]]; then
     dir=build-asan
+  elif [[ "${SB_TSAN:-0}" == 1 ]]; then
+    dir=build-tsan
   else
     dir=build
   fi
@@ -381,6 +383,7 @@ sb_build() {
   # An existing tree keeps its generator (cmake refuses to switch it).
   [[ -f "$dir/CMakeCache.txt" || -f "$SB_REPO_ROOT/$dir/CMakeCache.txt" ]] || args+=(-G Ninja)
   [[ "${SB_SANITIZE:-0}" == 1 ]] && args+=(-DSB_SANITIZE=ON)
+  [[ "${SB_TSAN:-0}" == 1 ]] && args+=(-DSB_TSAN=ON)
   if command -v ccache >/dev/null 2>&1; then
     export CCACHE_DIR="${CCACHE_DIR:-$SB_REPO_ROOT/.cache/ccache}"
     mkdir -p "$CCACHE_DIR"
