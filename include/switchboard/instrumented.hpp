@@ -44,6 +44,25 @@ private:
 /// is simply not counted. Mailbox depth is counted here (enqueued minus
 /// consumed) rather than read from CAF's queue: walking CAF 0.17's intrusive
 /// queue from outside is undefined behaviour that UBSan reports.
+// ThreadSanitizer cannot see the ordering inside Debian's uninstrumented
+// libcaf_core, so it would take every message handed between threads for
+// a race. The handoff is told to it here instead: the sender's thread
+// releases the mailbox element when it is enqueued, the receiver acquires
+// it when it is consumed (both are ours: enqueue/consume below).
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+inline void tsan_release(void* addr) {
+  __tsan_release(addr);
+}
+inline void tsan_acquire(void* addr) {
+  __tsan_acquire(addr);
+}
+#else
+inline void tsan_release(void*) {}
+inline void tsan_acquire(void*) {}
+#endif
+
 /// What a Switchboard actor does with a message it has no handler for: log
 /// it once and drop it. CAF 0.17's default reflects it to the sender and
 /// quits — one stray reply could then take down the redis_bridge (it did).
@@ -66,11 +85,13 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    tsan_release(ptr.get());
     depth_.fetch_add(1, std::memory_order_relaxed);
     super::enqueue(std::move(ptr), eu);
   }
 
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    tsan_acquire(&x);
     auto result = super::consume(x);
     if (result == caf::invoke_message_result::skipped)
       return result; // stays in the mailbox: counted when finally consumed
