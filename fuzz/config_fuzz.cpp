@@ -2,13 +2,12 @@
 // the input's first line-separated part is the INI file, the rest flags.
 #include "switchboard/config.hpp"
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -33,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<const char*> argv;
   for (auto& a : args)
     argv.push_back(a.c_str());
-  auto result = switchboard::load_config(static_cast<int>(argv.size()),
-                                         argv.data());
+  auto result =
+      switchboard::load_config(static_cast<int>(argv.size()), argv.data());
   if (result.errors.empty() && result.config.http_port > 65535)
     std::abort();
   return 0;
