@@ -163,11 +163,21 @@ caf::behavior fanout_impl(fanout_actor* self, std::shared_ptr<node_stats> stats,
       std::make_unique<kind_counter>(std::move(stats), actor_kind::fanout);
   st.config = std::move(config);
   self->send(self, tick_atom::value);
+  self->send(self, cleanup_atom::value);
   return {
       [=](fanout_poke_atom) { try_claim(self); },
       [=](tick_atom) {
         try_claim(self);
         self->delayed_send(self, self->state.config.poll, tick_atom::value);
+      },
+      [=](cleanup_atom) {
+        // Finished jobs are only history: drop those over a day old, so the
+        // table holds what is pending plus about a day of finished jobs.
+        const auto& cfg = self->state.config;
+        self->request(cfg.db_pool, cfg.db_timeout + std::chrono::seconds{1},
+                      db_run_atom::value, store::forget_done_fanout())
+            .then([](db_result&) {}, [](caf::error&) {});
+        self->delayed_send(self, std::chrono::hours{1}, cleanup_atom::value);
       },
   };
 }

@@ -58,6 +58,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 // fan-out protocol
 using fanout_poke_atom = caf::atom_constant<caf::atom("fan_poke")>;
+using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 
 // shared
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

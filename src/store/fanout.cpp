@@ -70,4 +70,16 @@ db_job count_pending_fanout() {
           }};
 }
 
+db_job forget_done_fanout() {
+  return {"forget_done_fanout", [](pqxx::connection_base& conn) -> db_result {
+            pqxx::work tx{conn};
+            auto gone = tx.exec_prepared("fanout_forget_done").affected_rows();
+            tx.commit();
+            return {
+                db_status::ok,
+                boost::json::object{{"deleted", static_cast<int64_t>(gone)}},
+                {}};
+          }};
+}
+
 } // namespace switchboard::store

@@ -24,4 +24,7 @@ db_job run_fanout_batch(int64_t job_id, std::string owner, int64_t batch,
 /// {pending}: jobs not done yet, for /stats.
 db_job count_pending_fanout();
 
+/// Deletes jobs finished more than a day ago (the table stays small).
+db_job forget_done_fanout();
+
 } // namespace switchboard::store

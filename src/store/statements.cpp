@@ -172,6 +172,9 @@ constexpr statement all_statements[] = {
      "done = $4, lease_until = now() + make_interval(secs => $5) "
      "WHERE id = $1"},
     {"fanout_pending", "SELECT count(*) FROM fanout_jobs WHERE NOT done"},
+    {"fanout_forget_done",
+     "DELETE FROM fanout_jobs WHERE done AND created_at < now() - "
+     "interval '1 day'"},
 };
 
 #undef SB_RFC3339
