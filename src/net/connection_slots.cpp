@@ -35,9 +35,4 @@ void connection_slots::release(const std::string& address) {
     per_address_.erase(i);
 }
 
-std::size_t connection_slots::total() const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  return total_;
-}
-
 } // namespace switchboard::net

@@ -27,14 +27,12 @@ public:
   /// A slot for a connection from `address`, or null with `why` set.
   slot acquire(const std::string& address, refusal& why);
 
-  std::size_t total() const;
-
 private:
   void release(const std::string& address);
 
   const std::size_t max_total_;
   const std::size_t max_per_address_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_address_;
 };

@@ -60,16 +60,6 @@ db_job run_fanout_batch(int64_t job_id, std::string owner, int64_t batch,
       }};
 }
 
-db_job count_pending_fanout() {
-  return {"count_pending_fanout", [](pqxx::connection_base& conn) -> db_result {
-            pqxx::nontransaction tx{conn};
-            auto rows = tx.exec_prepared("fanout_pending");
-            return {db_status::ok,
-                    boost::json::object{{"pending", rows[0][0].as<int64_t>()}},
-                    {}};
-          }};
-}
-
 db_job forget_done_fanout() {
   return {"forget_done_fanout", [](pqxx::connection_base& conn) -> db_result {
             pqxx::work tx{conn};

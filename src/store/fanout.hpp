@@ -21,9 +21,6 @@ db_job claim_fanout_job(std::string owner, int64_t lease_s);
 db_job run_fanout_batch(int64_t job_id, std::string owner, int64_t batch,
                         int64_t lease_s);
 
-/// {pending}: jobs not done yet, for /stats.
-db_job count_pending_fanout();
-
 /// Deletes jobs finished more than a day ago (the table stays small).
 db_job forget_done_fanout();
 

@@ -171,7 +171,6 @@ constexpr statement all_statements[] = {
      "UPDATE fanout_jobs SET next_user_id = $2, notified = notified + $3, "
      "done = $4, lease_until = now() + make_interval(secs => $5) "
      "WHERE id = $1"},
-    {"fanout_pending", "SELECT count(*) FROM fanout_jobs WHERE NOT done"},
     {"fanout_forget_done",
      "DELETE FROM fanout_jobs WHERE done AND created_at < now() - "
      "interval '1 day'"},

@@ -29,6 +29,23 @@ export function freePort() {
   });
 }
 
+/**
+ * Runs `launch(port)` on a free port and resolves with the port; tries
+ * again (three times in all) when another process took the port between
+ * freePort() and the server's bind.
+ */
+async function launchOnFreePort(launch) {
+  for (let attempt = 1; ; attempt++) {
+    const candidate = await freePort();
+    try {
+      await launch(candidate);
+      return candidate;
+    } catch (e) {
+      if (attempt >= 3 || !/could not bind|address already in use/i.test(e.message)) throw e;
+    }
+  }
+}
+
 /** Spawns `cmd`, collecting its output; resolves `exited` with {code, signal}. */
 export function spawnLogged(cmd, args, options = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -127,17 +144,7 @@ export async function startRedis({ persistent = false } = {}) {
     }
   }
 
-  for (let attempt = 1; ; attempt++) {
-    const candidate = await freePort();
-    try {
-      await launch(candidate);
-      port = candidate;
-      break;
-    } catch (e) {
-      // Another process may have taken the port between freePort() and bind.
-      if (attempt >= 3 || !/address already in use/i.test(e.message)) throw e;
-    }
-  }
+  port = await launchOnFreePort(launch);
 
   const server = {
     port,
@@ -262,16 +269,7 @@ export async function startPostgres() {
   };
   onCleanup(stopAndRemove);
 
-  for (let attempt = 1; ; attempt++) {
-    const candidate = await freePort();
-    try {
-      await launch(candidate);
-      port = candidate;
-      break;
-    } catch (e) {
-      if (attempt >= 3 || !/could not bind|address already in use/i.test(e.message)) throw e;
-    }
-  }
+  port = await launchOnFreePort(launch);
 
   const admin = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const url = `postgresql://postgres@127.0.0.1:${port}/switchboard`;
