@@ -1,7 +1,9 @@
-// websocket_session — see websocket_session.hpp. Messages are read
-// piecewise (read_some) so an oversized one is refused with the contract's
-// 4009 as soon as it passes the limit, instead of Beast's 1009 after
-// buffering it.
+// websocket_session — see websocket_session.hpp.
+//
+// Reads wait for the socket to be readable, then take what is there into a
+// buffer shared by the io thread and keep only an incomplete frame, so an
+// idle connection holds no buffer. Writes gather every queued frame (up to
+// max_batch) into one send.
 #include "src/net/websocket_session.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -9,38 +11,59 @@
 #include "src/live/client_frames.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/websocket.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 namespace switchboard::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto ping_after = std::chrono::seconds{20}; // of silence
+constexpr auto drop_after = std::chrono::seconds{40}; // of silence
+constexpr auto close_grace = std::chrono::seconds{2}; // for the close reply
+constexpr std::size_t max_batch = 256;                // frames per send
+
+} // namespace
 
 class websocket_sink : public push_sink {
 public:
-  explicit websocket_sink(std::weak_ptr<websocket_session> session)
-      : session_(std::move(session)) {}
+  websocket_sink(std::weak_ptr<websocket_session> session, delivery_lane* lane)
+      : session_(std::move(session)), lane_(lane) {}
 
   void push(push_ptr message) override {
     if (auto s = session_.lock())
-      asio::post(s->ws_.get_executor(),
+      asio::post(s->socket_.get_executor(),
                  [s, message = std::move(message)]() mutable {
-                   s->enqueue(std::move(message));
+                   s->enqueue(std::move(message), ws::opcode::text);
                  });
   }
 
   void reply(std::string message) override {
     auto frame = std::make_shared<push_message>();
     frame->json = std::move(message);
+    frame->from_history = true; // a reply never counts against the bound
     push(std::move(frame));
+  }
+
+  delivery_lane* lane() const override { return lane_; }
+
+  void push_on_lane(const push_ptr& message) override {
+    if (auto s = session_.lock())
+      s->enqueue(message, ws::opcode::text, true);
   }
 
   void close(uint16_t code, std::string reason) override {
     if (auto s = session_.lock())
-      asio::post(s->ws_.get_executor(),
+      asio::post(s->socket_.get_executor(),
                  [s, code, reason = std::move(reason)]() mutable {
                    s->close_with(code, std::move(reason));
                  });
@@ -48,17 +71,22 @@ public:
 
 private:
   std::weak_ptr<websocket_session> session_;
+  delivery_lane* lane_; // outlives every session
 };
 
 websocket_session::websocket_session(beast::tcp_stream&& stream,
                                      caf::actor connection,
                                      websocket_limits limits,
-                                     std::shared_ptr<node_stats> stats)
-    : ws_(std::move(stream)),
+                                     std::shared_ptr<node_stats> stats,
+                                     std::shared_ptr<io_delivery_lane> lane)
+    : handshake_(std::make_unique<handshake_stream>(std::move(stream))),
+      socket_(handshake_->get_executor()),
+      reader_(limits.max_frame_bytes, close_code::frame_too_large),
       connection_(std::move(connection)),
       limits_(limits),
       stats_(std::move(stats)),
-      close_deadline_(ws_.get_executor()) {
+      lane_(std::move(lane)),
+      timer_(handshake_->get_executor()) {
   stats_->connections.ws.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -70,136 +98,225 @@ websocket_session::~websocket_session() {
 
 void websocket_session::start(
     beast::http::request<beast::http::string_body> upgrade, std::string token) {
-  beast::get_lowest_layer(ws_).expires_never();
-  auto timeouts =
-      websocket::stream_base::timeout::suggested(beast::role_type::server);
-  timeouts.idle_timeout = std::chrono::seconds{40}; // ping after 20 s idle
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  ws_.set_option(
+  beast::get_lowest_layer(*handshake_).expires_never();
+  handshake_->set_option(
       websocket::stream_base::decorator([](websocket::response_type& res) {
         res.set(beast::http::field::server, "switchboard");
       }));
-  ws_.read_message_max(0); // we enforce the limit ourselves (4009)
-  ws_.async_accept(
-      upgrade, [self = shared_from_this(), token = std::move(token)](
-                   boost::system::error_code ec) mutable {
+  handshake_->async_accept(
+      upgrade, [self = shared_from_this(),
+                token = std::move(token)](error_code ec) mutable {
         if (ec)
           return; // the destructor tells the actor
+        self->socket_ = self->handshake_->next_layer().release_socket();
+        self->handshake_.reset();
+        error_code ignored;
+        self->socket_.non_blocking(true, ignored);
         self->open_ = true;
+        self->last_heard_ = std::chrono::steady_clock::now();
+        self->keep_alive();
         caf::anon_send(self->connection_, ws_open_atom::value, std::move(token),
                        push_sink_ptr{std::make_shared<websocket_sink>(
-                           self->weak_from_this())});
+                           self->weak_from_this(), self->lane_.get())});
         self->read();
       });
 }
 
 void websocket_session::drain() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->close_with(close_code::going_away, "server going away");
   });
 }
 
 void websocket_session::read() {
-  ws_.async_read_some(buffer_, 16 * 1024,
-                      [self = shared_from_this()](boost::system::error_code ec,
-                                                  std::size_t bytes) {
-                        self->on_read(ec, bytes);
-                      });
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
 
-void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
-  if (ec)
-    return; // closed, reset, or timed out: the destructor tells the actor
-  if (closing_)
-    return;
-  if (ws_.got_binary()) {
-    close_with(close_code::unsupported_data, "text frames only");
-    return;
+void websocket_session::on_readable(error_code ec) {
+  if (ec || shut_)
+    return shut();
+  // One buffer per io thread: only an incomplete frame stays with us.
+  static thread_local std::array<char, 64 * 1024> scratch;
+  for (;;) {
+    std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
+    if (ec == asio::error::would_block)
+      break;
+    if (ec)
+      return shut(); // reset or end of stream: the destructor tells the actor
+    last_heard_ = std::chrono::steady_clock::now();
+    ping_sent_ = false;
+    in_.append(scratch.data(), n);
+    if (!handle_frames())
+      return;
+    if (n < scratch.size())
+      break;
   }
-  if (buffer_.size() > limits_.max_frame_bytes) {
-    close_with(close_code::frame_too_large, "frame too large");
-    return;
-  }
-  if (!ws_.is_message_done()) {
-    read();
-    return;
-  }
-  auto data = buffer_.data();
-  auto frame = live::parse_client_frame(
-      std::string_view{static_cast<const char*>(data.data()), data.size()});
-  buffer_.consume(buffer_.size());
-  caf::anon_send(connection_, std::move(frame));
+  if (in_.empty() && in_.capacity() > 1024)
+    std::string{}.swap(in_);
   read();
 }
 
-void websocket_session::enqueue(push_ptr frame) {
-  if (closing_ || !open_)
+bool websocket_session::handle_frames() {
+  using kind = ws::read_event::kind;
+  for (;;) {
+    auto event = reader_.next(in_);
+    switch (event.what) {
+    case kind::need_more:
+    case kind::fragment:
+      return true;
+    case kind::text:
+      if (!closing_ && !peer_closed_)
+        caf::anon_send(connection_, live::parse_client_frame(event.payload));
+      break;
+    case kind::ping:
+      if (!closing_ && !peer_closed_) {
+        auto pong = std::make_shared<push_message>();
+        pong->json = std::move(event.payload);
+        pong->from_history = true;
+        enqueue(std::move(pong), ws::opcode::pong);
+      }
+      break;
+    case kind::pong:
+      break;
+    case kind::close:
+      if (peer_closed_)
+        break;
+      peer_closed_ = true;
+      if (closing_) { // the answer to our close
+        if (!writing_)
+          shut();
+        return false;
+      }
+      // Echo it (RFC 6455 5.5.1), then close the socket once it is sent.
+      close_with(event.code == 1005 ? 0 : event.code, "");
+      in_.clear();
+      return !shut_;
+    case kind::fail:
+      in_.clear();
+      close_with(event.code, event.reason);
+      return !shut_;
+    }
+  }
+}
+
+void websocket_session::enqueue(push_ptr message, uint8_t opcode, bool later) {
+  if (!open_ || shut_ || (closing_ && opcode != ws::opcode::close))
     return;
-  if (!frame->from_history && queue_.size() >= limits_.max_queue) {
+  if (!message->from_history && queue_.size() >= limits_.max_queue) {
     stats_->pubsub.dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
     close_with(close_code::too_slow, "consumer too slow");
     return;
   }
-  queue_.push_back(std::move(frame));
-  if (!writing_)
-    write_next();
+  queue_.push_back({std::move(message), opcode});
+  if (later && lane_) {
+    if (!flush_wanted_ && !writing_) {
+      flush_wanted_ = true;
+      lane_->want_flush(shared_from_this());
+    }
+    return;
+  }
+  write_next();
 }
 
 void websocket_session::write_next() {
-  if (pending_close_) {
-    auto [code, reason] = *pending_close_;
-    pending_close_.reset();
-    writing_ = true;
-    websocket::close_reason why{reason};
-    why.code = static_cast<websocket::close_code>(code);
-    ws_.async_close(why,
-                    [self = shared_from_this()](boost::system::error_code) {
-                      self->writing_ = false;
-                      self->close_deadline_.cancel();
-                    });
+  flush_wanted_ = false;
+  if (writing_ || queue_.empty() || shut_)
     return;
-  }
-  if (queue_.empty()) {
-    writing_ = false;
-    return;
+  std::size_t n = std::min(queue_.size(), max_batch);
+  sending_.assign(
+      std::make_move_iterator(queue_.begin()),
+      std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  headers_.resize(n);
+  buffers_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& payload = sending_[i].message->json;
+    headers_[i] = ws::make_header(sending_[i].opcode, payload.size());
+    buffers_.emplace_back(headers_[i].bytes.data(), headers_[i].size);
+    if (!payload.empty())
+      buffers_.emplace_back(payload.data(), payload.size());
   }
   writing_ = true;
-  auto frame = queue_.front();
-  queue_.pop_front();
-  ws_.text(true);
-  ws_.async_write(asio::buffer(frame->json), [self = shared_from_this(), frame](
-                                                 boost::system::error_code ec,
-                                                 std::size_t) {
-    if (ec) {
-      self->writing_ = false;
-      self->queue_.clear();
-      return;
-    }
-    self->stats_->pubsub.delivered.fetch_add(1, std::memory_order_relaxed);
-    self->write_next();
-  });
+  asio::async_write(socket_, buffers_,
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) {
+                        self->sending_.clear();
+                        self->queue_.clear();
+                        return self->shut();
+                      }
+                      std::size_t pushes = 0;
+                      bool sent_close = false;
+                      for (auto& frame : self->sending_) {
+                        pushes += frame.opcode == ws::opcode::text;
+                        sent_close |= frame.opcode == ws::opcode::close;
+                      }
+                      self->stats_->pubsub.delivered.fetch_add(
+                          pushes, std::memory_order_relaxed);
+                      self->sending_.clear();
+                      if (sent_close && self->peer_closed_)
+                        return self->shut();
+                      self->write_next();
+                    });
 }
 
 void websocket_session::close_with(uint16_t code, std::string reason) {
-  if (closing_ || !open_)
+  if (!open_ || closing_ || shut_)
     return;
   closing_ = true;
   queue_.clear();
-  pending_close_.emplace(code, std::move(reason));
-  // The close frame waits for the write in flight; a client that does not
-  // read never lets it finish, so give it a moment, then drop the socket.
-  close_deadline_.expires_after(std::chrono::seconds{2});
-  close_deadline_.async_wait(
-      [weak = weak_from_this()](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self)
-          return;
-        boost::system::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().close(ignored);
-      });
-  if (!writing_)
-    write_next();
+  auto frame = std::make_shared<push_message>();
+  if (code != 0)
+    frame->json = ws::close_payload(code, reason);
+  frame->from_history = true;
+  queue_.push_back({std::move(frame), ws::opcode::close});
+  // A client that does not read never lets the close frame out, and one
+  // that does not answer it keeps the socket: give it a moment, then drop.
+  timer_.expires_after(close_grace);
+  timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    if (auto self = weak.lock(); self && !ec)
+      self->shut();
+  });
+  write_next();
+}
+
+void websocket_session::keep_alive() {
+  if (closing_ || shut_)
+    return;
+  auto silent = std::chrono::steady_clock::now() - last_heard_;
+  if (silent >= drop_after)
+    return shut();
+  auto wait = ping_after - silent;
+  if (silent >= ping_after) {
+    if (!ping_sent_) {
+      ping_sent_ = true;
+      auto ping = std::make_shared<push_message>();
+      ping->from_history = true;
+      enqueue(std::move(ping), ws::opcode::ping);
+    }
+    wait = drop_after - silent;
+  }
+  timer_.expires_after(wait);
+  timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    if (auto self = weak.lock(); self && !ec)
+      self->keep_alive();
+  });
+}
+
+void websocket_session::shut() {
+  if (shut_)
+    return;
+  shut_ = true;
+  queue_.clear();
+  error_code ignored;
+  timer_.cancel();
+  if (handshake_)
+    beast::get_lowest_layer(*handshake_).socket().close(ignored);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  slot_.reset();
 }
 
 } // namespace switchboard::net

@@ -1,24 +1,33 @@
 // websocket_session — one upgraded connection speaking the contract's
-// WebSocket protocol, confined to its strand on the io thread. It reads
-// frames (text only, within ws_max_frame_bytes, decoded into client_frames
-// here so actors get typed requests), keeps the connection alive with
-// pings, and writes what actors queue through its push_sink — one write in
-// flight, a bounded queue behind it. It makes no application decision.
+// WebSocket protocol, confined to its strand on the io thread. Beast does
+// the handshake; after it the session frames the bytes itself
+// (websocket_frames): it reads client frames (text only, within
+// ws_max_frame_bytes, decoded into client_frames here so actors get typed
+// requests), answers pings, pings an idle client, and writes everything
+// actors queue through its push_sink — every frame queued since the last
+// write goes out in one send, so a busy connection costs one system call
+// per batch instead of one per push. It makes no application decision.
+// Must never: hold a read buffer while idle (idle connections are the
+// node's memory budget), or let a write overtake another one.
 #pragma once
 
 #include "switchboard/live.hpp"
 #include "switchboard/node_stats.hpp"
 
+#include "src/net/delivery_lane.hpp"
+#include "src/net/websocket_frames.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <caf/actor.hpp>
 
-#include <deque>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace switchboard::net {
 
@@ -28,10 +37,12 @@ struct websocket_limits {
 };
 
 class websocket_session
-    : public std::enable_shared_from_this<websocket_session> {
+    : public flushable,
+      public std::enable_shared_from_this<websocket_session> {
 public:
   websocket_session(boost::beast::tcp_stream&& stream, caf::actor connection,
-                    websocket_limits limits, std::shared_ptr<node_stats> stats);
+                    websocket_limits limits, std::shared_ptr<node_stats> stats,
+                    std::shared_ptr<io_delivery_lane> lane);
   ~websocket_session();
 
   /// Keeps the connection's place (connection_slots) while the socket lives.
@@ -46,28 +57,53 @@ public:
   /// Closes with 1001 (the node is draining). Thread-safe.
   void drain();
 
+  /// The lane's flush: writes what was queued through push_on_lane.
+  void flush() override { write_next(); }
+
 private:
   friend class websocket_sink;
 
+  struct outbound {
+    push_ptr message; // the payload is message->json
+    uint8_t opcode;
+  };
+
   void read();
-  void on_read(boost::system::error_code ec, std::size_t bytes);
-  void enqueue(push_ptr frame);
+  void on_readable(boost::system::error_code ec);
+  /// Handles every complete frame in in_; false once the socket is gone.
+  bool handle_frames();
+  /// Queues a frame; `later`: leave the write to the lane's flush.
+  void enqueue(push_ptr message, uint8_t opcode, bool later = false);
   void write_next();
   void close_with(uint16_t code, std::string reason);
+  void keep_alive();
+  void shut();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::beast::flat_buffer buffer_;
+  using handshake_stream =
+      boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  std::unique_ptr<handshake_stream> handshake_; // until the upgrade is done
+  boost::asio::ip::tcp::socket socket_;
+  std::string in_; // a partial frame (empty while idle)
+  ws::frame_reader reader_;
   caf::actor connection_;
   websocket_limits limits_;
   std::shared_ptr<node_stats> stats_;
-  std::deque<push_ptr> queue_;
-  bool writing_ = false;
-  bool closing_ = false;
+  std::shared_ptr<io_delivery_lane> lane_; // null: write at once
+  bool flush_wanted_ = false;
+  std::vector<outbound> queue_;   // waiting for the write in flight
+  std::vector<outbound> sending_; // in the write in flight
+  std::vector<ws::frame_header> headers_;
+  std::vector<boost::asio::const_buffer> buffers_;
+  // Pings an idle client and drops one that stays silent; while closing,
+  // drops a client that does not answer the close.
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point last_heard_;
+  bool ping_sent_ = false;
   bool open_ = false;
-  std::optional<std::pair<uint16_t, std::string>> pending_close_;
-  // A client that stopped reading cannot take even the close frame: after
-  // this long the socket is dropped.
-  boost::asio::steady_timer close_deadline_;
+  bool writing_ = false;
+  bool closing_ = false;     // our close frame is queued or sent
+  bool peer_closed_ = false; // the client's close frame arrived
+  bool shut_ = false;
   std::shared_ptr<void> slot_; // released when the socket closes
 };
 

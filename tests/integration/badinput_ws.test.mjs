@@ -177,11 +177,9 @@ test('messages over ws_max_frame_bytes close with 4009, whole or in fragments; b
   await assertServing(node);
 });
 
-// Known gap (docs/protocol.md, "Limits not enforced yet"): Beast does not
-// expose a frame's declared length, and its own check would answer 1009
-// instead of the contract's 4009; such a frame is refused once the bytes
-// pass the limit, or dropped by the idle timeout.
-test('a frame that only declares a length over the limit is refused at once, not after waiting for the bytes', { skip: 'known gap: refused only once the bytes arrive' }, async (t) => {
+// The node reads frame headers itself (src/net/websocket_frames.cpp), so a
+// declared length over the limit is refused before any of its bytes.
+test('a frame that only declares a length over the limit is refused at once, not after waiting for the bytes', async (t) => {
   const [node] = await liveCluster(t, 1, { SB_WS_MAX_FRAME_BYTES: '4096' }, { name: 'wsdeclared' });
   await assertClosedWith(node, {
     // 100000 bytes announced, 10 sent: the limit is known to be passed.
