@@ -45,6 +45,12 @@ struct channel_state {
   channel_config config;
   caf::actor parent;
   std::vector<subscriber> subscribers;
+  // The subscribers' sinks grouped by delivery lane (one post per lane and
+  // message), rebuilt after the subscribers change; sinks without a lane
+  // get one push each.
+  bool sinks_changed = true;
+  std::vector<std::pair<delivery_lane*, delivery_lane::sink_list>> lanes;
+  std::vector<push_sink_ptr> unlaned;
   std::vector<channel_join> waiting_joins; // until ready
   bool ready = false;                      // subscribed and `delivered` known
   bool filling = false;                    // a history read is in flight
@@ -61,10 +67,31 @@ std::string history_key(const channel_state& st) {
   return live::history_key(st.config.prefix, st.config.name);
 }
 
+void group_sinks(channel_state& st) {
+  st.sinks_changed = false;
+  st.lanes.clear();
+  st.unlaned.clear();
+  std::map<delivery_lane*, std::vector<push_sink_ptr>> by_lane;
+  for (auto& s : st.subscribers) {
+    if (auto* lane = s.sink->lane())
+      by_lane[lane].push_back(s.sink);
+    else
+      st.unlaned.push_back(s.sink);
+  }
+  for (auto& [lane, sinks] : by_lane)
+    st.lanes.emplace_back(
+        lane,
+        std::make_shared<const std::vector<push_sink_ptr>>(std::move(sinks)));
+}
+
 void deliver(channel_actor* self, const push_ptr& message) {
   auto& st = self->state;
-  for (auto& s : st.subscribers)
-    s.sink->push(message);
+  if (st.sinks_changed)
+    group_sinks(st);
+  for (auto& [lane, sinks] : st.lanes)
+    lane->deliver(sinks, message);
+  for (auto& sink : st.unlaned)
+    sink->push(message);
 }
 
 /// Sends everything in `ahead` that is next in line.
@@ -251,6 +278,7 @@ void user_left(channel_actor* self, int64_t user_id) {
 
 void add_subscriber(channel_actor* self, const channel_join& join) {
   self->state.subscribers.push_back({join.connection, join.sink, join.user_id});
+  self->state.sinks_changed = true;
   self->monitor(join.connection);
   user_arrived(self, join.user_id);
 }
@@ -342,6 +370,7 @@ void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
   if (gone != subs.end()) {
     auto user_id = gone->user_id;
     subs.erase(gone);
+    st.sinks_changed = true;
     user_left(self, user_id);
   }
   auto& waiting = st.waiting_joins;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace switchboard {
 
@@ -67,9 +68,28 @@ public:
   virtual void reply(std::string message) = 0;
   /// Closes the connection with `code` (WebSocket) or ends the stream (SSE).
   virtual void close(uint16_t code, std::string reason) = 0;
+  /// The lane serving this sink; nullptr: push() each message on its own.
+  virtual class delivery_lane* lane() const { return nullptr; }
+  /// On the lane's io thread only (delivery_lane::deliver): queues
+  /// `message`, leaving the write to the lane's flush.
+  virtual void push_on_lane(const push_ptr& message) { push(message); }
 };
 
 using push_sink_ptr = std::shared_ptr<push_sink>;
+
+/// The io thread that serves a set of sinks, seen from the actors. A
+/// channel hands one message to all of its subscribers on a lane in one
+/// post instead of one per subscriber; the lane queues it on each
+/// connection and writes only once everything that is ready has been
+/// queued, so a connection that fell behind gets several frames in one send
+/// (Redis writes replies the same way, before it sleeps). Thread-safe.
+class delivery_lane {
+public:
+  virtual ~delivery_lane() = default;
+  using sink_list = std::shared_ptr<const std::vector<push_sink_ptr>>;
+  /// Queues `message` on every sink of `sinks` (all served by this lane).
+  virtual void deliver(sink_list sinks, push_ptr message) = 0;
+};
 
 /// A connection's request to join a channel: the channel actor answers the
 /// client itself (reply first, then any history, then live pushes) so the

@@ -55,8 +55,12 @@ private:
 };
 
 http_session::http_session(asio::ip::tcp::socket socket, http_limits limits,
-                           std::shared_ptr<node_stats> stats)
-    : stream_(std::move(socket)), limits_(limits), stats_(std::move(stats)) {
+                           std::shared_ptr<node_stats> stats,
+                           std::shared_ptr<io_delivery_lane> lane)
+    : stream_(std::move(socket)),
+      limits_(limits),
+      stats_(std::move(stats)),
+      lane_(std::move(lane)) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -278,7 +282,7 @@ void http_session::upgrade_to_websocket() {
   auto ws = std::make_shared<websocket_session>(
       std::move(stream_), std::move(connection_),
       websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue},
-      stats_);
+      stats_, lane_);
   connection_ = nullptr;
   closed_ = true; // the socket now belongs to the websocket session
   ws->hold(std::move(slot_));
@@ -343,7 +347,7 @@ void http_session::write(http_response response) {
         live::decode_seed(response.resume_id).value_or(live::resume_offsets{});
     auto sse = std::make_shared<sse_session>(
         std::move(stream_), std::move(connection_), limits_.live_max_queue,
-        stats_, std::move(initial));
+        stats_, std::move(initial), lane_);
     connection_ = nullptr;
     closed_ = true;
     sse->hold(std::move(slot_));

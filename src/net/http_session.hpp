@@ -9,6 +9,8 @@
 #include "switchboard/http.hpp"
 #include "switchboard/node_stats.hpp"
 
+#include "src/net/delivery_lane.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -37,7 +39,8 @@ struct http_limits {
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(boost::asio::ip::tcp::socket socket, http_limits limits,
-               std::shared_ptr<node_stats> stats);
+               std::shared_ptr<node_stats> stats,
+               std::shared_ptr<io_delivery_lane> lane);
   ~http_session();
 
   /// Keeps the connection's place (connection_slots) while the socket lives.
@@ -82,6 +85,7 @@ private:
   std::optional<header_parser> parser_;
   http_limits limits_;
   std::shared_ptr<node_stats> stats_;
+  std::shared_ptr<io_delivery_lane> lane_; // handed to live sessions
   caf::actor connection_;
   // While a request is with the actor nothing else references the session:
   // it holds itself until the response is written (the router's responder

@@ -14,6 +14,7 @@ using tcp = asio::ip::tcp;
 listener::listener(asio::io_context& io, http_limits limits,
                    std::size_t max_connections, std::size_t max_per_address,
                    std::shared_ptr<node_stats> stats,
+                   std::shared_ptr<io_delivery_lane> lane,
                    connection_factory spawn_connection)
     : io_(io),
       acceptor_(asio::make_strand(io)),
@@ -21,6 +22,7 @@ listener::listener(asio::io_context& io, http_limits limits,
       slots_(
           std::make_shared<connection_slots>(max_connections, max_per_address)),
       stats_(std::move(stats)),
+      lane_(std::move(lane)),
       spawn_connection_(std::move(spawn_connection)) {}
 
 uint16_t listener::bind(const std::string& host, uint16_t port) {
@@ -38,10 +40,12 @@ void listener::run() {
 }
 
 void listener::accept() {
-  // Each session gets its own strand, so several io threads may serve
-  // sessions without locks.
+  // With several io threads each session gets its own strand, so they serve
+  // sessions without locks; one io thread needs none (and the delivery lane
+  // relies on every session handler going through the one FIFO queue).
   acceptor_.async_accept(
-      asio::make_strand(io_),
+      lane_ ? asio::any_io_executor{io_.get_executor()}
+            : asio::any_io_executor{asio::make_strand(io_)},
       [self = shared_from_this()](boost::system::error_code ec,
                                   tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
@@ -77,7 +81,8 @@ void listener::accept() {
           self->stats_->connections.accepted.fetch_add(
               1, std::memory_order_relaxed);
           auto session = std::shared_ptr<http_session>(
-              new http_session(std::move(socket), self->limits_, self->stats_),
+              new http_session(std::move(socket), self->limits_, self->stats_,
+                               self->lane_),
               [weak = std::weak_ptr<listener>(self)](http_session* s) {
                 if (auto l = weak.lock())
                   l->forget(s);

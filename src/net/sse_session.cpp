@@ -23,20 +23,20 @@ namespace bhttp = boost::beast::http;
 
 class sse_sink : public push_sink {
 public:
-  explicit sse_sink(std::weak_ptr<sse_session> session)
-      : session_(std::move(session)) {}
+  sse_sink(std::weak_ptr<sse_session> session, delivery_lane* lane)
+      : session_(std::move(session)), lane_(lane) {}
 
   void push(push_ptr message) override {
     if (auto s = session_.lock())
-      asio::post(s->stream_.get_executor(), [s, message] {
-        // The resume id is per stream: it names every channel's offset.
-        s->offsets_[message->channel] = message->offset;
-        std::string event = "id: " + live::encode_resume(s->offsets_) +
-                            "\nevent: " + message->event +
-                            "\ndata: " + message->json + "\n\n";
-        s->enqueue(std::make_shared<const std::string>(std::move(event)),
-                   message->from_history);
-      });
+      asio::post(s->stream_.get_executor(),
+                 [s, message] { s->enqueue_push(*message, false); });
+  }
+
+  delivery_lane* lane() const override { return lane_; }
+
+  void push_on_lane(const push_ptr& message) override {
+    if (auto s = session_.lock())
+      s->enqueue_push(*message, true);
   }
 
   void reply(std::string message) override {
@@ -67,17 +67,20 @@ public:
 
 private:
   std::weak_ptr<sse_session> session_;
+  delivery_lane* lane_; // outlives every session
 };
 
 sse_session::sse_session(beast::tcp_stream&& stream, caf::actor connection,
                          std::size_t max_queue,
                          std::shared_ptr<node_stats> stats,
-                         live::resume_offsets initial)
+                         live::resume_offsets initial,
+                         std::shared_ptr<io_delivery_lane> lane)
     : stream_(std::move(stream)),
       connection_(std::move(connection)),
       max_queue_(max_queue),
       stats_(std::move(stats)),
       offsets_(std::move(initial)),
+      lane_(std::move(lane)),
       heartbeat_timer_(stream_.get_executor()) {
   stats_->connections.sse.fetch_add(1, std::memory_order_relaxed);
 }
@@ -108,11 +111,11 @@ void sse_session::start(
                                                    std::size_t) {
         if (ec)
           return;
-        caf::anon_send(
-            self->connection_, sse_open_atom::value,
-            push_sink_ptr{std::make_shared<sse_sink>(self->weak_from_this())});
+        caf::anon_send(self->connection_, sse_open_atom::value,
+                       push_sink_ptr{std::make_shared<sse_sink>(
+                           self->weak_from_this(), self->lane_.get())});
         // A comment first: some clients report "open" only on the first byte.
-        self->enqueue(std::make_shared<const std::string>(": open\n\n"));
+        self->enqueue(": open\n\n", true, false, false);
         self->heartbeat();
         // The pending read keeps the session alive; it completes (with an
         // error) only when the client goes away: it never sends anything.
@@ -121,14 +124,19 @@ void sse_session::start(
 }
 
 void sse_session::watch_client() {
-  stream_.async_read_some(
-      asio::buffer(read_buffer_),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec) {
-          self->end();
-          return;
-        }
-        self->watch_client(); // a client should not send; ignore it
+  // Waits for readability rather than holding a read buffer per stream.
+  stream_.socket().async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->ended_)
+          return self->end();
+        static thread_local std::array<char, 4096> scratch;
+        auto& socket = self->stream_.socket();
+        socket.non_blocking(true, ec);
+        std::size_t n = ec ? 0 : socket.read_some(asio::buffer(scratch), ec);
+        if (ec != asio::error::would_block && (ec || n == 0))
+          return self->end(); // gone (a client should not send; ignore it)
+        self->watch_client();
       });
 }
 
@@ -139,51 +147,77 @@ void sse_session::heartbeat() {
         auto self = weak.lock();
         if (ec || !self || self->ended_)
           return;
-        self->enqueue(std::make_shared<const std::string>(": heartbeat\n\n"));
+        self->enqueue(": heartbeat\n\n", true, false, false);
         self->heartbeat();
       });
 }
 
-void sse_session::enqueue(std::shared_ptr<const std::string> bytes,
-                          bool from_history) {
+void sse_session::enqueue_push(const push_message& message, bool later) {
   if (ended_)
     return;
-  if (!from_history && queue_.size() >= max_queue_) {
-    stats_->pubsub.dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
+  // The resume id is per stream: it names every channel's offset.
+  offsets_[message.channel] = message.offset;
+  std::string id = live::encode_resume(offsets_);
+  std::string event;
+  event.reserve(id.size() + message.event.size() + message.json.size() + 24);
+  event.append("id: ").append(id);
+  event.append("\nevent: ").append(message.event);
+  event.append("\ndata: ").append(message.json).append("\n\n");
+  enqueue(event, message.from_history, later);
+}
+
+void sse_session::enqueue(std::string_view bytes, bool from_history, bool later,
+                          bool counts) {
+  if (ended_)
+    return;
+  if (!from_history && out_events_ >= max_queue_) {
+    stats_->pubsub.dropped.fetch_add(out_events_, std::memory_order_relaxed);
     end(); // too slow: the client resumes with Last-Event-ID
     return;
   }
-  queue_.push_back(std::move(bytes));
-  if (!writing_)
-    write_next();
+  out_.append(bytes);
+  out_events_ += counts;
+  if (later && lane_) {
+    if (!flush_wanted_ && !writing_) {
+      flush_wanted_ = true;
+      lane_->want_flush(shared_from_this());
+    }
+    return;
+  }
+  write_next();
 }
 
 void sse_session::write_next() {
-  if (queue_.empty() || ended_) {
-    writing_ = false;
+  flush_wanted_ = false;
+  if (writing_ || out_.empty() || ended_)
     return;
-  }
   writing_ = true;
-  auto bytes = queue_.front();
-  queue_.pop_front();
-  asio::async_write(stream_, asio::buffer(*bytes),
-                    [self = shared_from_this(),
-                     bytes](boost::system::error_code ec, std::size_t) {
-                      if (ec) {
-                        self->end();
-                        return;
-                      }
-                      self->stats_->pubsub.delivered.fetch_add(
-                          1, std::memory_order_relaxed);
-                      self->write_next();
-                    });
+  sending_.swap(out_);
+  sending_events_ = out_events_;
+  out_.clear();
+  out_events_ = 0;
+  asio::async_write(
+      stream_, asio::buffer(sending_),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        self->writing_ = false;
+        if (ec) {
+          self->end();
+          return;
+        }
+        self->stats_->pubsub.delivered.fetch_add(self->sending_events_,
+                                                 std::memory_order_relaxed);
+        self->sending_.clear();
+        if (self->sending_.capacity() > 64 * 1024)
+          std::string{}.swap(self->sending_);
+        self->write_next();
+      });
 }
 
 void sse_session::end() {
   if (ended_)
     return;
   ended_ = true;
-  queue_.clear();
+  out_.clear();
   heartbeat_timer_.cancel();
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -11,6 +11,7 @@
 #include "switchboard/node_stats.hpp"
 
 #include "src/live/resume_token.hpp"
+#include "src/net/delivery_lane.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -23,11 +24,13 @@
 
 namespace switchboard::net {
 
-class sse_session : public std::enable_shared_from_this<sse_session> {
+class sse_session : public flushable,
+                    public std::enable_shared_from_this<sse_session> {
 public:
   sse_session(boost::beast::tcp_stream&& stream, caf::actor connection,
               std::size_t max_queue, std::shared_ptr<node_stats> stats,
-              live::resume_offsets initial);
+              live::resume_offsets initial,
+              std::shared_ptr<io_delivery_lane> lane);
   ~sse_session();
 
   /// Keeps the connection's place (connection_slots) while the socket lives.
@@ -37,11 +40,18 @@ public:
   /// actor `(sse_open_atom, push_sink_ptr)`.
   void start(std::vector<std::pair<std::string, std::string>> extra);
 
+  /// The lane's flush: writes what was queued through push_on_lane.
+  void flush() override { write_next(); }
+
 private:
   friend class sse_sink;
 
-  void enqueue(std::shared_ptr<const std::string> bytes,
-               bool from_history = false);
+  /// Appends `bytes` (one event, or a comment when `counts` is false) to
+  /// the output; `later`: leave the write to the lane's flush.
+  void enqueue(std::string_view bytes, bool from_history = false,
+               bool later = false, bool counts = true);
+  /// Appends one channel message as an event.
+  void enqueue_push(const push_message& message, bool later);
   void write_next();
   void heartbeat();
   void watch_client();
@@ -52,10 +62,13 @@ private:
   std::size_t max_queue_;
   std::shared_ptr<node_stats> stats_;
   live::resume_offsets offsets_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::shared_ptr<io_delivery_lane> lane_; // null: write at once
+  // Events are appended to out_; a write takes all of it at once.
+  std::string out_, sending_;
+  std::size_t out_events_ = 0, sending_events_ = 0;
   boost::asio::steady_timer heartbeat_timer_;
-  std::array<char, 512> read_buffer_;
   bool writing_ = false;
+  bool flush_wanted_ = false;
   bool ended_ = false;
   std::shared_ptr<void> slot_; // released when the socket closes
 };

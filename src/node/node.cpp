@@ -14,6 +14,7 @@
 #include "src/http/static_site.hpp"
 #include "src/http/stats_document.hpp"
 #include "src/live/cluster.hpp"
+#include "src/net/delivery_lane.hpp"
 #include "src/net/listener.hpp"
 #include "src/redis/redis_connection.hpp"
 #include "src/store/migrations.hpp"
@@ -206,9 +207,13 @@ int run_node(const node_config& config) {
                           std::chrono::milliseconds{config.idle_timeout_ms},
                           config.ws_max_frame_bytes,
                           config.live_max_queue};
+  // One io thread: sessions share a delivery lane and need no strands.
+  std::shared_ptr<net::io_delivery_lane> lane;
+  if (config.io_threads == 1)
+    lane = std::make_shared<net::io_delivery_lane>(io.get_executor());
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, config.max_connections_per_ip, stats,
-      [&system, node](http_sink_ptr sink) {
+      lane, [&system, node](http_sink_ptr sink) {
         return spawn_connection(system, node, std::move(sink));
       });
   uint16_t port = 0;

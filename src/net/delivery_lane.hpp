@@ -1,0 +1,48 @@
+// delivery_lane — the one io thread's side of switchboard::delivery_lane
+// (include/switchboard/live.hpp): runs a channel's delivery to many sinks
+// as one handler, and flushes the connections that got output once the
+// handlers ready before the flush have run.
+// Must never: be used when several io threads serve the sessions (it runs
+// session code outside their strands; node.cpp makes one only for one io
+// thread), or write to a socket itself (sessions own their sockets).
+#pragma once
+
+#include "switchboard/live.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace switchboard::net {
+
+/// A session with output to write (websocket_session, sse_session).
+class flushable {
+public:
+  virtual ~flushable() = default;
+  virtual void flush() = 0;
+};
+
+class io_delivery_lane : public delivery_lane {
+public:
+  explicit io_delivery_lane(boost::asio::any_io_executor io) : io_(io) {}
+
+  void deliver(sink_list sinks, push_ptr message) override;
+
+  /// On the io thread: `session` has queued output; it is flushed after the
+  /// handlers that are ready now.
+  void want_flush(std::shared_ptr<flushable> session);
+
+  boost::asio::any_io_executor executor() const { return io_; }
+
+private:
+  void flush_all();
+
+  boost::asio::any_io_executor io_;
+  std::vector<std::shared_ptr<flushable>> pending_; // io thread only
+  std::vector<std::shared_ptr<flushable>> flushing_;
+  bool flush_posted_ = false;
+};
+
+} // namespace switchboard::net
