@@ -30,7 +30,11 @@ struct redis_bridge_state {
   redis_bridge_config config;
   std::shared_ptr<redis::connection> commands;
   std::shared_ptr<redis::connection> subscriber;
-  std::unordered_map<uint64_t, caf::response_promise> pending;
+  struct pending_command {
+    caf::response_promise promise;
+    clock_type::time_point deadline;
+  };
+  std::unordered_map<uint64_t, pending_command> pending;
   std::unordered_map<std::string, std::vector<caf::actor>> subscribers;
   uint64_t next_id = 1;
   bool subscribed = false; // subscriber connection up and confirmed
@@ -47,9 +51,33 @@ void post_to(const caf::weak_actor_ptr& weak, Ts&&... xs) {
     caf::anon_send(bridge, std::forward<Ts>(xs)...);
 }
 
+/// Answers commands whose deadline passed (see command_timeout).
+void expire_commands(redis_bridge_actor* self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  std::size_t expired = 0;
+  for (auto i = st.pending.begin(); i != st.pending.end();) {
+    if (i->second.deadline > now) {
+      ++i;
+      continue;
+    }
+    i->second.promise.deliver(
+        redis_reply::unavailable_reply("redis command timed out"));
+    i = st.pending.erase(i);
+    ++expired;
+  }
+  if (expired > 0) {
+    st.counter->stats().cache.redis_errors.fetch_add(expired,
+                                                     std::memory_order_relaxed);
+    spdlog::warn("redis_bridge: {} commands unanswered after {} ms", expired,
+                 st.config.command_timeout.count());
+  }
+}
+
 void probe(redis_bridge_actor* self) {
   auto& st = self->state;
   self->delayed_send(self, st.config.probe_interval, probe_atom::value);
+  expire_commands(self);
   if (!st.subscribed || !st.counter->stats().redis_up) {
     st.probe_sent.reset(); // a probe sent before the outage proves nothing
     return;
@@ -134,7 +162,9 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         }
         auto id = st.next_id++;
         auto promise = self->make_response_promise();
-        st.pending.emplace(id, promise);
+        st.pending.emplace(
+            id, redis_bridge_state::pending_command{
+                    promise, clock_type::now() + st.config.command_timeout});
         st.commands->send(std::move(command),
                           [weak = caf::actor_cast<caf::weak_actor_ptr>(self),
                            id](redis_reply reply) {
@@ -150,7 +180,7 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
           return;
         if (!reply.ok())
           bump(st.counter->stats().cache.redis_errors);
-        i->second.deliver(std::move(reply));
+        i->second.promise.deliver(std::move(reply));
         st.pending.erase(i);
       },
       [=](redis_sub_atom, const std::string& channel) {

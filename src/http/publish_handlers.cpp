@@ -66,9 +66,10 @@ void post_publish(route_call& call) {
                              int64_t{cfg.channel_history_ttl_s} * 1000});
   auto respond = call.respond;
   call.self
-      ->request(call.node->redis_bridge,
-                std::chrono::milliseconds{cfg.redis_timeout_ms},
-                redis_cmd_atom::value, std::move(command))
+      // No timeout of our own: the bridge answers every command within
+      // redis_timeout_ms (+ a probe interval), without waking CAF's clock.
+      ->request(call.node->redis_bridge, caf::infinite, redis_cmd_atom::value,
+                std::move(command))
       .then(
           [respond](redis_reply& reply) {
             if (reply.type != redis_reply::kind::integer) {

@@ -124,7 +124,8 @@ int run_node(const node_config& config) {
       redis_bridge_config{
           config.redis_max_pending,
           config.redis_key_prefix + "n:" + config.node_id + ":probe", ms{1000},
-          ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)}});
+          ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
+          ms{config.redis_timeout_ms}});
   auto pool = spawn_db_pool(
       system, stats,
       db_pool_config{db_worker_config{with_connect_timeout(config.database_url),

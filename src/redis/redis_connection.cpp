@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/uuid/detail/sha1.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -133,6 +134,56 @@ void connection::send(redis_command command, reply_handler handler) {
 }
 
 void connection::send_now(const redis_command& command, reply_handler handler) {
+  if (!connected_ || context_ == nullptr) {
+    handler(redis_reply::unavailable_reply("redis not connected"));
+    return;
+  }
+  if (command.size() >= 3 && command[0] == "EVAL")
+    return send_eval(command, std::move(handler));
+  send_argv(command, std::move(handler));
+}
+
+namespace {
+
+std::string sha1_hex(const std::string& text) {
+  boost::uuids::detail::sha1 hash;
+  hash.process_bytes(text.data(), text.size());
+  boost::uuids::detail::sha1::digest_type digest;
+  hash.get_digest(digest);
+  char hex[41];
+  for (int i = 0; i < 5; ++i)
+    std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
+  return std::string{hex, 40};
+}
+
+} // namespace
+
+void connection::send_eval(const redis_command& command,
+                           reply_handler handler) {
+  auto known = script_digests_.find(command[1]);
+  if (known == script_digests_.end()) {
+    // The first EVAL loads the script; later ones send only its digest.
+    if (script_digests_.size() < 64)
+      script_digests_.emplace(command[1], sha1_hex(command[1]));
+    return send_argv(command, std::move(handler));
+  }
+  redis_command by_digest = command;
+  by_digest[0] = "EVALSHA";
+  by_digest[1] = known->second;
+  send_argv(by_digest,
+            [self = shared_from_this(), command,
+             handler = std::move(handler)](redis_reply reply) mutable {
+              if (reply.type == redis_reply::kind::error &&
+                  reply.str.rfind("NOSCRIPT", 0) == 0) {
+                if (self->connected_ && self->context_ != nullptr)
+                  return self->send_argv(command, std::move(handler));
+              }
+              handler(std::move(reply));
+            });
+}
+
+void connection::send_argv(const redis_command& command,
+                           reply_handler handler) {
   if (!connected_ || context_ == nullptr) {
     handler(redis_reply::unavailable_reply("redis not connected"));
     return;

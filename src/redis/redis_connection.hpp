@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct redisAsyncContext;
 
@@ -89,6 +90,10 @@ private:
   void force_close(const char* why);
   void set_up(bool up);
   void send_now(const redis_command& command, reply_handler handler);
+  /// EVAL as EVALSHA once the script's digest is known; on NOSCRIPT (a
+  /// restarted or flushed Redis) the full EVAL is sent, which loads it.
+  void send_eval(const redis_command& command, reply_handler handler);
+  void send_argv(const redis_command& command, reply_handler handler);
 
   static void connect_callback(const redisAsyncContext* c, int status);
   static void disconnect_callback(const redisAsyncContext* c, int status);
@@ -119,6 +124,7 @@ private:
   message_handler on_message_;
   std::set<std::string> channels_;         // what we want to be subscribed to
   std::size_t awaiting_confirmations_ = 0; // before reporting "up"
+  std::unordered_map<std::string, std::string> script_digests_; // io only
 };
 
 } // namespace switchboard::redis
