@@ -65,6 +65,19 @@ public:
 
 using http_sink_ptr = std::shared_ptr<http_sink>;
 
+/// Requests the socket layer hands to the application on the io thread
+/// instead of the connection actor: those whose whole work is a Redis
+/// command on that same thread (POST /api/publish), where two hops into
+/// the actors and back would cost more than the work (each is a thread
+/// switch when the node has one core). Implemented in src/http/io_routes.
+class io_routes {
+public:
+  virtual ~io_routes() = default;
+  /// On the io thread: true if it took `request`; it is then answered
+  /// through `sink`, exactly once.
+  virtual bool take(http_request& request, const http_sink_ptr& sink) = 0;
+};
+
 } // namespace switchboard
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::http_request)

@@ -4,6 +4,10 @@
 
 #include "src/http/router.hpp"
 
+namespace switchboard::redis {
+class connection;
+} // namespace switchboard::redis
+
 namespace switchboard::http {
 
 // books_handlers.cpp
@@ -51,6 +55,8 @@ void get_channel_presence(route_call& call);
 
 // publish_handlers.cpp
 void post_publish(route_call& call);
+/// The same on the io thread (src/http/io_routes.cpp), straight to Redis.
+void publish_on_io(route_call& call, redis::connection& redis);
 
 // static_handlers.cpp
 void serve_web(route_call& call);

@@ -56,11 +56,13 @@ private:
 
 http_session::http_session(asio::ip::tcp::socket socket, http_limits limits,
                            std::shared_ptr<node_stats> stats,
-                           std::shared_ptr<io_delivery_lane> lane)
+                           std::shared_ptr<io_delivery_lane> lane,
+                           std::shared_ptr<io_routes> io_routes)
     : stream_(std::move(socket)),
       limits_(limits),
       stats_(std::move(stats)),
-      lane_(std::move(lane)) {
+      lane_(std::move(lane)),
+      io_routes_(std::move(io_routes)) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -334,6 +336,8 @@ void http_session::dispatch() {
   in_flight_self_ = shared_from_this();
   stream_.expires_never(); // the actor answers under its own deadlines
   stats_->connections.requests.fetch_add(1, std::memory_order_relaxed);
+  if (io_routes_ && io_routes_->take(request, sink()))
+    return;
   caf::anon_send(connection_, std::move(request));
 }
 

@@ -40,7 +40,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(boost::asio::ip::tcp::socket socket, http_limits limits,
                std::shared_ptr<node_stats> stats,
-               std::shared_ptr<io_delivery_lane> lane);
+               std::shared_ptr<io_delivery_lane> lane,
+               std::shared_ptr<io_routes> io_routes);
   ~http_session();
 
   /// Keeps the connection's place (connection_slots) while the socket lives.
@@ -86,6 +87,7 @@ private:
   http_limits limits_;
   std::shared_ptr<node_stats> stats_;
   std::shared_ptr<io_delivery_lane> lane_; // handed to live sessions
+  std::shared_ptr<io_routes> io_routes_;   // requests answered on io
   caf::actor connection_;
   // While a request is with the actor nothing else references the session:
   // it holds itself until the response is written (the router's responder

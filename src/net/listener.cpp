@@ -15,6 +15,7 @@ listener::listener(asio::io_context& io, http_limits limits,
                    std::size_t max_connections, std::size_t max_per_address,
                    std::shared_ptr<node_stats> stats,
                    std::shared_ptr<io_delivery_lane> lane,
+                   std::shared_ptr<io_routes> io_routes,
                    connection_factory spawn_connection)
     : io_(io),
       acceptor_(asio::make_strand(io)),
@@ -23,6 +24,7 @@ listener::listener(asio::io_context& io, http_limits limits,
           std::make_shared<connection_slots>(max_connections, max_per_address)),
       stats_(std::move(stats)),
       lane_(std::move(lane)),
+      io_routes_(std::move(io_routes)),
       spawn_connection_(std::move(spawn_connection)) {}
 
 uint16_t listener::bind(const std::string& host, uint16_t port) {
@@ -82,7 +84,7 @@ void listener::accept() {
               1, std::memory_order_relaxed);
           auto session = std::shared_ptr<http_session>(
               new http_session(std::move(socket), self->limits_, self->stats_,
-                               self->lane_),
+                               self->lane_, self->io_routes_),
               [weak = std::weak_ptr<listener>(self)](http_session* s) {
                 if (auto l = weak.lock())
                   l->forget(s);

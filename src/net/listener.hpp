@@ -31,6 +31,7 @@ public:
            std::size_t max_connections, std::size_t max_per_address,
            std::shared_ptr<node_stats> stats,
            std::shared_ptr<io_delivery_lane> lane,
+           std::shared_ptr<io_routes> io_routes,
            connection_factory spawn_connection);
 
   /// Binds and listens; throws boost::system::system_error on failure.
@@ -62,6 +63,7 @@ private:
   std::shared_ptr<connection_slots> slots_; // every open socket, any kind
   std::shared_ptr<node_stats> stats_;
   std::shared_ptr<io_delivery_lane> lane_; // null with several io threads
+  std::shared_ptr<io_routes> io_routes_;
   connection_factory spawn_connection_;
   mutable std::mutex mutex_;
   std::unordered_map<const http_session*, std::weak_ptr<http_session>>

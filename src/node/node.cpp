@@ -11,6 +11,7 @@
 #include "actors/fanout/fanout.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
 #include "actors/session_registry/session_registry.hpp"
+#include "src/http/io_routes.hpp"
 #include "src/http/static_site.hpp"
 #include "src/http/stats_document.hpp"
 #include "src/live/cluster.hpp"
@@ -214,7 +215,8 @@ int run_node(const node_config& config) {
     lane = std::make_shared<net::io_delivery_lane>(io.get_executor());
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, config.max_connections_per_ip, stats,
-      lane, [&system, node](http_sink_ptr sink) {
+      lane, std::make_shared<http::node_io_routes>(node, redis_commands),
+      [&system, node](http_sink_ptr sink) {
         return spawn_connection(system, node, std::move(sink));
       });
   uint16_t port = 0;
