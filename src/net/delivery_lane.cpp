@@ -31,4 +31,33 @@ void io_delivery_lane::flush_all() {
   flushing_.clear();
 }
 
+void io_delivery_lane::watch(std::weak_ptr<flushable> session) {
+  watched_.push_back(std::move(session));
+  if (ticking_)
+    return;
+  ticking_ = true;
+  tick_all();
+}
+
+void io_delivery_lane::tick_all() {
+  auto now = std::chrono::steady_clock::now();
+  // Sessions that are gone leave by swap-and-pop; the order is irrelevant.
+  for (std::size_t i = 0; i < watched_.size();) {
+    if (auto session = watched_[i].lock()) {
+      session->tick(now);
+      ++i;
+    } else {
+      watched_[i] = std::move(watched_.back());
+      watched_.pop_back();
+    }
+  }
+  if (watched_.empty() && watched_.capacity() > 1024)
+    std::vector<std::weak_ptr<flushable>>{}.swap(watched_);
+  ticker_.expires_after(std::chrono::seconds{1});
+  ticker_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec)
+      self->tick_all();
+  });
+}
+
 } // namespace switchboard::net

@@ -1,7 +1,10 @@
 // delivery_lane — the one io thread's side of switchboard::delivery_lane
 // (include/switchboard/live.hpp): runs a channel's delivery to many sinks
 // as one handler, and flushes the connections that got output once the
-// handlers ready before the flush have run.
+// handlers ready before the flush have run. It also ticks every live
+// connection once a second (keep-alive pings, SSE heartbeats, close
+// deadlines), so idle connections need no timer of their own: a pending
+// timer wait costs a few hundred bytes per connection.
 // Must never: be used when several io threads serve the sessions (it runs
 // session code outside their strands; node.cpp makes one only for one io
 // thread), or write to a socket itself (sessions own their sockets).
@@ -10,7 +13,9 @@
 #include "switchboard/live.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -22,11 +27,15 @@ class flushable {
 public:
   virtual ~flushable() = default;
   virtual void flush() = 0;
+  /// Once a second while the session lives (see io_delivery_lane::watch).
+  virtual void tick(std::chrono::steady_clock::time_point now) = 0;
 };
 
-class io_delivery_lane : public delivery_lane {
+class io_delivery_lane : public delivery_lane,
+                         public std::enable_shared_from_this<io_delivery_lane> {
 public:
-  explicit io_delivery_lane(boost::asio::any_io_executor io) : io_(io) {}
+  explicit io_delivery_lane(boost::asio::any_io_executor io)
+      : io_(io), ticker_(io) {}
 
   void deliver(sink_list sinks, push_ptr message) override;
 
@@ -36,13 +45,20 @@ public:
 
   boost::asio::any_io_executor executor() const { return io_; }
 
+  /// On the io thread: ticks `session` every second until it is gone.
+  void watch(std::weak_ptr<flushable> session);
+
 private:
   void flush_all();
+  void tick_all();
 
   boost::asio::any_io_executor io_;
   std::vector<std::shared_ptr<flushable>> pending_; // io thread only
   std::vector<std::shared_ptr<flushable>> flushing_;
   bool flush_posted_ = false;
+  std::vector<std::weak_ptr<flushable>> watched_; // io thread only
+  boost::asio::steady_timer ticker_;
+  bool ticking_ = false;
 };
 
 } // namespace switchboard::net

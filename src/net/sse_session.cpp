@@ -75,13 +75,12 @@ sse_session::sse_session(beast::tcp_stream&& stream, caf::actor connection,
                          std::shared_ptr<node_stats> stats,
                          live::resume_offsets initial,
                          std::shared_ptr<io_delivery_lane> lane)
-    : stream_(std::move(stream)),
+    : stream_(stream.release_socket()),
       connection_(std::move(connection)),
       max_queue_(max_queue),
       stats_(std::move(stats)),
       offsets_(std::move(initial)),
-      lane_(std::move(lane)),
-      heartbeat_timer_(stream_.get_executor()) {
+      lane_(std::move(lane)) {
   stats_->connections.sse.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -93,7 +92,6 @@ sse_session::~sse_session() {
 
 void sse_session::start(
     std::vector<std::pair<std::string, std::string>> extra) {
-  stream_.expires_never();
   auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(
       bhttp::status::ok, 11);
   res->set(bhttp::field::server, "switchboard");
@@ -116,6 +114,7 @@ void sse_session::start(
                            self->weak_from_this(), self->lane_.get())});
         // A comment first: some clients report "open" only on the first byte.
         self->enqueue(": open\n\n", true, false, false);
+        self->last_write_ = std::chrono::steady_clock::now();
         self->heartbeat();
         // The pending read keeps the session alive; it completes (with an
         // error) only when the client goes away: it never sends anything.
@@ -125,13 +124,13 @@ void sse_session::start(
 
 void sse_session::watch_client() {
   // Waits for readability rather than holding a read buffer per stream.
-  stream_.socket().async_wait(
+  stream_.async_wait(
       asio::ip::tcp::socket::wait_read,
       [self = shared_from_this()](boost::system::error_code ec) {
         if (ec || self->ended_)
           return self->end();
         static thread_local std::array<char, 4096> scratch;
-        auto& socket = self->stream_.socket();
+        auto& socket = self->stream_;
         socket.non_blocking(true, ec);
         std::size_t n = ec ? 0 : socket.read_some(asio::buffer(scratch), ec);
         if (ec != asio::error::would_block && (ec || n == 0))
@@ -141,15 +140,28 @@ void sse_session::watch_client() {
 }
 
 void sse_session::heartbeat() {
-  heartbeat_timer_.expires_after(std::chrono::seconds{15});
-  heartbeat_timer_.async_wait(
+  if (lane_) {
+    lane_->watch(weak_from_this());
+    return;
+  }
+  if (!heartbeat_timer_)
+    heartbeat_timer_ =
+        std::make_unique<asio::steady_timer>(stream_.get_executor());
+  heartbeat_timer_->expires_after(std::chrono::seconds{1});
+  heartbeat_timer_->async_wait(
       [weak = weak_from_this()](boost::system::error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->ended_)
           return;
-        self->enqueue(": heartbeat\n\n", true, false, false);
+        self->tick(std::chrono::steady_clock::now());
         self->heartbeat();
       });
+}
+
+void sse_session::tick(std::chrono::steady_clock::time_point now) {
+  if (ended_ || now - last_write_ < std::chrono::seconds{15})
+    return;
+  enqueue(": heartbeat\n\n", true, false, false);
 }
 
 void sse_session::enqueue_push(const push_message& message, bool later) {
@@ -192,6 +204,7 @@ void sse_session::write_next() {
   if (writing_ || out_.empty() || ended_)
     return;
   writing_ = true;
+  last_write_ = std::chrono::steady_clock::now();
   sending_.swap(out_);
   sending_events_ = out_events_;
   out_.clear();
@@ -218,10 +231,11 @@ void sse_session::end() {
     return;
   ended_ = true;
   out_.clear();
-  heartbeat_timer_.cancel();
+  if (heartbeat_timer_)
+    heartbeat_timer_->cancel();
   boost::system::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  stream_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.close(ignored);
 }
 
 } // namespace switchboard::net

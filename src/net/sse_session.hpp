@@ -42,6 +42,8 @@ public:
 
   /// The lane's flush: writes what was queued through push_on_lane.
   void flush() override { write_next(); }
+  /// Once a second: a heartbeat comment after heartbeat_every of silence.
+  void tick(std::chrono::steady_clock::time_point now) override;
 
 private:
   friend class sse_sink;
@@ -57,7 +59,8 @@ private:
   void watch_client();
   void end();
 
-  boost::beast::tcp_stream stream_;
+  // Released from Beast's tcp_stream: its timers are not needed here.
+  boost::asio::ip::tcp::socket stream_;
   caf::actor connection_;
   std::size_t max_queue_;
   std::shared_ptr<node_stats> stats_;
@@ -66,7 +69,9 @@ private:
   // Events are appended to out_; a write takes all of it at once.
   std::string out_, sending_;
   std::size_t out_events_ = 0, sending_events_ = 0;
-  boost::asio::steady_timer heartbeat_timer_;
+  // Ticks without a lane (several io threads); null otherwise.
+  std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
+  std::chrono::steady_clock::time_point last_write_;
   bool writing_ = false;
   bool flush_wanted_ = false;
   bool ended_ = false;

@@ -85,8 +85,7 @@ websocket_session::websocket_session(beast::tcp_stream&& stream,
       connection_(std::move(connection)),
       limits_(limits),
       stats_(std::move(stats)),
-      lane_(std::move(lane)),
-      timer_(handshake_->get_executor()) {
+      lane_(std::move(lane)) {
   stats_->connections.ws.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -114,7 +113,7 @@ void websocket_session::start(
         self->socket_.non_blocking(true, ignored);
         self->open_ = true;
         self->last_heard_ = std::chrono::steady_clock::now();
-        self->keep_alive();
+        self->start_ticking();
         caf::anon_send(self->connection_, ws_open_atom::value, std::move(token),
                        push_sink_ptr{std::make_shared<websocket_sink>(
                            self->weak_from_this(), self->lane_.get())});
@@ -273,36 +272,44 @@ void websocket_session::close_with(uint16_t code, std::string reason) {
   frame->from_history = true;
   queue_.push_back({std::move(frame), ws::opcode::close});
   // A client that does not read never lets the close frame out, and one
-  // that does not answer it keeps the socket: give it a moment, then drop.
-  timer_.expires_after(close_grace);
-  timer_.async_wait([weak = weak_from_this()](error_code ec) {
-    if (auto self = weak.lock(); self && !ec)
-      self->shut();
-  });
+  // that does not answer it keeps the socket: tick() drops it after a moment.
+  closing_since_ = std::chrono::steady_clock::now();
   write_next();
 }
 
-void websocket_session::keep_alive() {
-  if (closing_ || shut_)
+void websocket_session::start_ticking() {
+  if (lane_) {
+    lane_->watch(weak_from_this());
     return;
-  auto silent = std::chrono::steady_clock::now() - last_heard_;
+  }
+  if (!timer_)
+    timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  timer_->expires_after(std::chrono::seconds{1});
+  timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    if (auto self = weak.lock(); self && !ec && !self->shut_) {
+      self->tick(std::chrono::steady_clock::now());
+      self->start_ticking();
+    }
+  });
+}
+
+void websocket_session::tick(std::chrono::steady_clock::time_point now) {
+  if (shut_)
+    return;
+  if (closing_) {
+    if (now - closing_since_ >= close_grace)
+      shut();
+    return;
+  }
+  auto silent = now - last_heard_;
   if (silent >= drop_after)
     return shut();
-  auto wait = ping_after - silent;
-  if (silent >= ping_after) {
-    if (!ping_sent_) {
-      ping_sent_ = true;
-      auto ping = std::make_shared<push_message>();
-      ping->from_history = true;
-      enqueue(std::move(ping), ws::opcode::ping);
-    }
-    wait = drop_after - silent;
+  if (silent >= ping_after && !ping_sent_) {
+    ping_sent_ = true;
+    auto ping = std::make_shared<push_message>();
+    ping->from_history = true;
+    enqueue(std::move(ping), ws::opcode::ping);
   }
-  timer_.expires_after(wait);
-  timer_.async_wait([weak = weak_from_this()](error_code ec) {
-    if (auto self = weak.lock(); self && !ec)
-      self->keep_alive();
-  });
 }
 
 void websocket_session::shut() {
@@ -311,7 +318,8 @@ void websocket_session::shut() {
   shut_ = true;
   queue_.clear();
   error_code ignored;
-  timer_.cancel();
+  if (timer_)
+    timer_->cancel();
   if (handshake_)
     beast::get_lowest_layer(*handshake_).socket().close(ignored);
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -59,6 +59,9 @@ public:
 
   /// The lane's flush: writes what was queued through push_on_lane.
   void flush() override { write_next(); }
+  /// Once a second: pings a silent client, drops one that stays silent or
+  /// does not answer our close.
+  void tick(std::chrono::steady_clock::time_point now) override;
 
 private:
   friend class websocket_sink;
@@ -76,7 +79,7 @@ private:
   void enqueue(push_ptr message, uint8_t opcode, bool later = false);
   void write_next();
   void close_with(uint16_t code, std::string reason);
-  void keep_alive();
+  void start_ticking();
   void shut();
 
   using handshake_stream =
@@ -94,10 +97,11 @@ private:
   std::vector<outbound> sending_; // in the write in flight
   std::vector<ws::frame_header> headers_;
   std::vector<boost::asio::const_buffer> buffers_;
-  // Pings an idle client and drops one that stays silent; while closing,
-  // drops a client that does not answer the close.
-  boost::asio::steady_timer timer_;
+  // Calls tick() every second when there is no lane to do it (several io
+  // threads); null otherwise, to keep idle connections small.
+  std::unique_ptr<boost::asio::steady_timer> timer_;
   std::chrono::steady_clock::time_point last_heard_;
+  std::chrono::steady_clock::time_point closing_since_;
   bool ping_sent_ = false;
   bool open_ = false;
   bool writing_ = false;
