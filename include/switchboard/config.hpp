@@ -58,6 +58,7 @@ struct node_config {
   // live updates
   std::size_t ws_max_frame_bytes = 64 * 1024;
   std::size_t live_max_queue = 1024;        // queued pushes per connection
+  uint32_t live_coalesce_max_ms = 50;       // longest wait between write passes
   std::size_t live_max_subscriptions = 128; // channels per connection
   uint32_t live_publish_rate = 10;          // client publishes per second
   uint32_t live_publish_burst = 20;         // ... allowed at once after a pause

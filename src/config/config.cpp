@@ -163,6 +163,11 @@ const std::vector<option>& options() {
       {"live_max_queue",
        "pushes queued for one connection before it is cut off (4008)",
        integer(&C::live_max_queue, 1, 1'000'000)},
+      {"live_coalesce_max_ms",
+       "after a write pass over the connections that took longer than 2 ms, "
+       "the next waits up to that long (at most this), gathering frames "
+       "(0: never wait)",
+       integer(&C::live_coalesce_max_ms, 0, 1000)},
       {"live_max_subscriptions", "channels one connection may subscribe to",
        integer(&C::live_max_subscriptions, 1, 100'000)},
       {"live_publish_rate",

@@ -3,6 +3,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace switchboard::net {
 
 void io_delivery_lane::deliver(sink_list sinks, push_ptr message) {
@@ -18,17 +20,35 @@ void io_delivery_lane::want_flush(std::shared_ptr<flushable> session) {
   if (flush_posted_)
     return;
   flush_posted_ = true;
+  using namespace std::chrono;
+  constexpr auto long_pass = milliseconds{2};
+  auto now = steady_clock::now();
+  auto wait = std::min<steady_clock::duration>(last_pass_, coalesce_max_);
+  if (last_pass_ >= long_pass && now < last_pass_end_ + wait) {
+    flusher_.expires_at(last_pass_end_ + wait);
+    flusher_.async_wait([weak = weak_from_this()](boost::system::error_code) {
+      if (auto self = weak.lock())
+        self->flush_all();
+    });
+    return;
+  }
   // Posted behind what is ready now: deliveries that arrived meanwhile join
   // this flush instead of costing a send each.
-  boost::asio::post(io_, [this] { flush_all(); });
+  boost::asio::post(io_, [weak = weak_from_this()] {
+    if (auto self = weak.lock())
+      self->flush_all();
+  });
 }
 
 void io_delivery_lane::flush_all() {
   flush_posted_ = false;
+  auto start = std::chrono::steady_clock::now();
   flushing_.swap(pending_);
   for (auto& session : flushing_)
     session->flush();
   flushing_.clear();
+  last_pass_end_ = std::chrono::steady_clock::now();
+  last_pass_ = last_pass_end_ - start;
 }
 
 void io_delivery_lane::watch(std::weak_ptr<flushable> session) {

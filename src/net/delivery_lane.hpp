@@ -34,8 +34,10 @@ public:
 class io_delivery_lane : public delivery_lane,
                          public std::enable_shared_from_this<io_delivery_lane> {
 public:
-  explicit io_delivery_lane(boost::asio::any_io_executor io)
-      : io_(io), ticker_(io) {}
+  /// `coalesce_max`: see live_coalesce_max_ms (docs/operations.md).
+  io_delivery_lane(boost::asio::any_io_executor io,
+                   std::chrono::milliseconds coalesce_max)
+      : io_(io), coalesce_max_(coalesce_max), flusher_(io), ticker_(io) {}
 
   void deliver(sink_list sinks, push_ptr message) override;
 
@@ -56,6 +58,13 @@ private:
   std::vector<std::shared_ptr<flushable>> pending_; // io thread only
   std::vector<std::shared_ptr<flushable>> flushing_;
   bool flush_posted_ = false;
+  // A pass that took long (a big fan-out) is followed by a wait as long,
+  // up to coalesce_max_: the next pass then carries several frames per
+  // connection, so the cost per push falls as the load rises.
+  std::chrono::milliseconds coalesce_max_;
+  std::chrono::steady_clock::duration last_pass_{};
+  std::chrono::steady_clock::time_point last_pass_end_{};
+  boost::asio::steady_timer flusher_;
   std::vector<std::weak_ptr<flushable>> watched_; // io thread only
   boost::asio::steady_timer ticker_;
   bool ticking_ = false;

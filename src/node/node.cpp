@@ -212,7 +212,8 @@ int run_node(const node_config& config) {
   // One io thread: sessions share a delivery lane and need no strands.
   std::shared_ptr<net::io_delivery_lane> lane;
   if (config.io_threads == 1)
-    lane = std::make_shared<net::io_delivery_lane>(io.get_executor());
+    lane = std::make_shared<net::io_delivery_lane>(
+        io.get_executor(), std::chrono::milliseconds{config.live_coalesce_max_ms});
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, config.max_connections_per_ip, stats,
       lane, std::make_shared<http::node_io_routes>(node, redis_commands),
