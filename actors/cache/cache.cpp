@@ -57,6 +57,9 @@ struct cache_state {
   std::unique_ptr<kind_counter> counter;
   cache_config config;
   std::unique_ptr<l1_store> l1;
+  // Bumped whenever values answered before may have gone stale; a fresh hit
+  // carries it so the io thread may reuse the answer (cache_listener).
+  uint64_t generation = 1;
   bool subscribed = false;      // our Pub/Sub subscription is confirmed
   bool redis_up = true;         // the command connection answers
   std::set<std::string> replay; // groups to invalidate once Redis is back
@@ -117,6 +120,15 @@ void refresh_in_background(cache_actor* self, const cache_request& request,
   self->send(entry, cache_refresh_atom::value, request, early);
 }
 
+/// Answers given so far may be stale: tell the listener before anything
+/// that follows (an acknowledgement) can be seen.
+void new_generation(cache_actor* self) {
+  auto& st = self->state;
+  ++st.generation;
+  if (st.config.listener)
+    st.config.listener->stale_from(st.generation);
+}
+
 cache_result from_value(const cached_value& value, cache_source source) {
   cache_result result;
   result.source = source;
@@ -134,6 +146,7 @@ cache_result from_value(const cached_value& value, cache_source source) {
 void invalidate_locally(cache_actor* self,
                         const std::vector<std::string>& groups) {
   auto& st = self->state;
+  new_generation(self);
   for (auto& group : groups)
     st.l1->erase_group(group);
   for (auto i = st.entries.begin(); i != st.entries.end();) {
@@ -219,6 +232,7 @@ void detach_all_entries(cache_actor* self) {
 /// After the subscription or the command connection changed state.
 void enter_mode(cache_actor* self) {
   auto& st = self->state;
+  new_generation(self); // a mode change: no earlier answer is reused
   if (st.subscribed)
     return; // normal; nothing to do
   if (in_outage(st)) {
@@ -301,6 +315,8 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
             case cached_value::freshness::fresh: {
               bump(stats_of(self).cache.hits);
               auto result = from_value(*value, cache_source::hit);
+              result.generation = st.generation;
+              result.fresh_until_ms = value->fresh_until_ms;
               if (refresh_early(*value, now))
                 refresh_in_background(self, request, true);
               return result;
@@ -427,6 +443,7 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
         auto& st = self->state;
         st.subscribed = true;
         detach_all_entries(self);
+        new_generation(self);
         st.l1->clear();
         publish_l1_figures(self);
         replay_invalidations(self);

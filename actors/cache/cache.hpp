@@ -5,6 +5,7 @@
 // PostgreSQL and reaches Redis only through the redis_bridge.
 #pragma once
 
+#include "switchboard/cache.hpp"
 #include "switchboard/node_stats.hpp"
 
 #include <caf/actor.hpp>
@@ -36,6 +37,8 @@ struct cache_config {
   std::size_t l1_max_entries = 100'000;
   std::size_t l1_max_bytes = 64u << 20;
   unsigned ttl_jitter_percent = 10;
+  /// Told of every generation change (may be null).
+  std::shared_ptr<cache_listener> listener;
 };
 
 /// Accepts `(cache_get_atom, cache_request) -> cache_result` and

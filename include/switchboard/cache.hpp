@@ -45,6 +45,23 @@ struct cache_result {
   cache_source source = cache_source::miss;
   std::shared_ptr<const std::string> body; // serialized JSON, when found
   std::string etag;                        // strong ETag of body
+  /// A fresh hit from the L1: the cache's generation when it answered and
+  /// the value's freshness (wall clock ms); 0 otherwise. The socket layer
+  /// may answer the same read from memory while the cache stays at that
+  /// generation (see cache_listener).
+  uint64_t generation = 0;
+  int64_t fresh_until_ms = 0;
+};
+
+/// Told by the cache actor, before it acknowledges anything, whenever values
+/// it answered may have gone stale (an invalidation; the L1 cleared or its
+/// freshness capped): `generation` is the cache's new generation, and no
+/// answer of an older one may be reused. Must not block: the implementation
+/// (src/net/hot_responses) posts to the io thread.
+class cache_listener {
+public:
+  virtual ~cache_listener() = default;
+  virtual void stale_from(uint64_t generation) = 0;
 };
 
 const char* to_string(cache_source source);

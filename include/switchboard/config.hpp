@@ -57,13 +57,15 @@ struct node_config {
 
   // live updates
   std::size_t ws_max_frame_bytes = 64 * 1024;
-  std::size_t live_max_queue = 1024;        // queued pushes per connection
-  uint32_t live_coalesce_max_ms = 50;       // longest wait between write passes
-  std::size_t live_max_subscriptions = 128; // channels per connection
-  uint32_t live_publish_rate = 10;          // client publishes per second
-  uint32_t live_publish_burst = 20;         // ... allowed at once after a pause
-  uint32_t live_frame_rate = 50;   // client frames per second (4029 above)
-  uint32_t live_frame_burst = 100; // ... allowed at once after a pause
+  std::size_t live_max_queue = 1024;  // queued pushes per connection
+  uint32_t live_coalesce_max_ms = 50; // longest wait between write passes
+  std::size_t cache_hot_max_entries = 10000; // io-thread answers kept
+  uint32_t cache_hot_max_age_ms = 1000;      // how long one is reused
+  std::size_t live_max_subscriptions = 128;  // channels per connection
+  uint32_t live_publish_rate = 10;           // client publishes per second
+  uint32_t live_publish_burst = 20; // ... allowed at once after a pause
+  uint32_t live_frame_rate = 50;    // client frames per second (4029 above)
+  uint32_t live_frame_burst = 100;  // ... allowed at once after a pause
   std::size_t channel_history_size = 1000;
   uint32_t channel_history_ttl_s = 24 * 3600;
 

@@ -45,6 +45,11 @@ struct http_response {
   /// the connection actor with `(sse_open_atom, push_sink_ptr)`.
   bool event_stream = false;
   std::string resume_id; // SSE: the stream's initial offsets (a seed)
+  /// A fresh cache hit (cache_result::generation): the socket layer may
+  /// answer the same anonymous GET from memory until `reuse_until_ms`
+  /// (wall clock) unless the cache moved past this generation.
+  uint64_t reuse_generation = 0;
+  int64_t reuse_until_ms = 0;
 
   http_response& with(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

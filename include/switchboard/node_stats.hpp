@@ -30,6 +30,7 @@ struct cache_stats {
   std::atomic<int64_t> entries{0};
   std::atomic<int64_t> l1_bytes{0};
   std::atomic<uint64_t> redis_errors{0};
+  std::atomic<uint64_t> hot_hits{0}; // of `hits`: answered on the io thread
 };
 
 struct pubsub_stats {

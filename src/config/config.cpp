@@ -163,6 +163,13 @@ const std::vector<option>& options() {
       {"live_max_queue",
        "pushes queued for one connection before it is cut off (4008)",
        integer(&C::live_max_queue, 1, 1'000'000)},
+      {"cache_hot_max_entries",
+       "fresh cache hits the io thread keeps to answer anonymous GETs "
+       "without the actors (0: none)",
+       integer(&C::cache_hot_max_entries, 0, 10'000'000)},
+      {"cache_hot_max_age_ms",
+       "longest the io thread reuses one such answer (0: never)",
+       integer(&C::cache_hot_max_age_ms, 0, 60'000)},
       {"live_coalesce_max_ms",
        "after a write pass over the connections that took longer than 2 ms, "
        "the next waits up to that long (at most this), gathering frames "

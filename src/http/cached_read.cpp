@@ -79,6 +79,8 @@ void serve_cached(route_call& call, std::string key, std::string group,
               }
               response.with("ETag", result.etag);
               response.with("Cache-Control", cache_control);
+              response.reuse_generation = result.generation;
+              response.reuse_until_ms = result.fresh_until_ms;
               break;
             case cache_status::not_found:
               response = not_found("no such " + resource);

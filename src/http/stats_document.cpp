@@ -57,6 +57,7 @@ boost::json::object stats_document(const node_context& node) {
       {"entries", load(s.cache.entries)},
       {"l1_bytes", load(s.cache.l1_bytes)},
       {"redis_errors", load(s.cache.redis_errors)},
+      {"hot_hits", load(s.cache.hot_hits)},
   };
   doc["pubsub"] = {
       {"received", load(s.pubsub.received)},

@@ -56,13 +56,11 @@ private:
 
 http_session::http_session(asio::ip::tcp::socket socket, http_limits limits,
                            std::shared_ptr<node_stats> stats,
-                           std::shared_ptr<io_delivery_lane> lane,
-                           std::shared_ptr<io_routes> io_routes)
+                           session_services services)
     : stream_(std::move(socket)),
       limits_(limits),
       stats_(std::move(stats)),
-      lane_(std::move(lane)),
-      io_routes_(std::move(io_routes)) {
+      services_(std::move(services)) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -284,7 +282,7 @@ void http_session::upgrade_to_websocket() {
   auto ws = std::make_shared<websocket_session>(
       std::move(stream_), std::move(connection_),
       websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue},
-      stats_, lane_);
+      stats_, services_.lane);
   connection_ = nullptr;
   closed_ = true; // the socket now belongs to the websocket session
   ws->hold(std::move(slot_));
@@ -336,7 +334,15 @@ void http_session::dispatch() {
   in_flight_self_ = shared_from_this();
   stream_.expires_never(); // the actor answers under its own deadlines
   stats_->connections.requests.fetch_add(1, std::memory_order_relaxed);
-  if (io_routes_ && io_routes_->take(request, sink()))
+  reusable_target_.clear();
+  if (services_.hot && hot_responses::eligible(request)) {
+    if (auto response = services_.hot->answer(request)) {
+      write(std::move(*response));
+      return;
+    }
+    reusable_target_ = request.target;
+  }
+  if (services_.routes && services_.routes->take(request, sink()))
     return;
   caf::anon_send(connection_, std::move(request));
 }
@@ -345,13 +351,17 @@ void http_session::write(http_response response) {
   auto keep = std::move(in_flight_self_);
   if (closed_)
     return;
+  if (!reusable_target_.empty()) {
+    services_.hot->keep(reusable_target_, response);
+    reusable_target_.clear();
+  }
   if (response.event_stream) {
     // The connection becomes a Server-Sent Events stream.
     auto initial =
         live::decode_seed(response.resume_id).value_or(live::resume_offsets{});
     auto sse = std::make_shared<sse_session>(
         std::move(stream_), std::move(connection_), limits_.live_max_queue,
-        stats_, std::move(initial), lane_);
+        stats_, std::move(initial), services_.lane);
     connection_ = nullptr;
     closed_ = true;
     sse->hold(std::move(slot_));

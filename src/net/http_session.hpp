@@ -9,7 +9,7 @@
 #include "switchboard/http.hpp"
 #include "switchboard/node_stats.hpp"
 
-#include "src/net/delivery_lane.hpp"
+#include "src/net/session_services.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -39,9 +39,7 @@ struct http_limits {
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(boost::asio::ip::tcp::socket socket, http_limits limits,
-               std::shared_ptr<node_stats> stats,
-               std::shared_ptr<io_delivery_lane> lane,
-               std::shared_ptr<io_routes> io_routes);
+               std::shared_ptr<node_stats> stats, session_services services);
   ~http_session();
 
   /// Keeps the connection's place (connection_slots) while the socket lives.
@@ -86,8 +84,8 @@ private:
   std::optional<header_parser> parser_;
   http_limits limits_;
   std::shared_ptr<node_stats> stats_;
-  std::shared_ptr<io_delivery_lane> lane_; // handed to live sessions
-  std::shared_ptr<io_routes> io_routes_;   // requests answered on io
+  session_services services_;
+  std::string reusable_target_; // the request in flight may be kept (hot)
   caf::actor connection_;
   // While a request is with the actor nothing else references the session:
   // it holds itself until the response is written (the router's responder

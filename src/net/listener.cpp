@@ -13,9 +13,7 @@ using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& io, http_limits limits,
                    std::size_t max_connections, std::size_t max_per_address,
-                   std::shared_ptr<node_stats> stats,
-                   std::shared_ptr<io_delivery_lane> lane,
-                   std::shared_ptr<io_routes> io_routes,
+                   std::shared_ptr<node_stats> stats, session_services services,
                    connection_factory spawn_connection)
     : io_(io),
       acceptor_(asio::make_strand(io)),
@@ -23,8 +21,7 @@ listener::listener(asio::io_context& io, http_limits limits,
       slots_(
           std::make_shared<connection_slots>(max_connections, max_per_address)),
       stats_(std::move(stats)),
-      lane_(std::move(lane)),
-      io_routes_(std::move(io_routes)),
+      services_(std::move(services)),
       spawn_connection_(std::move(spawn_connection)) {}
 
 uint16_t listener::bind(const std::string& host, uint16_t port) {
@@ -46,8 +43,8 @@ void listener::accept() {
   // sessions without locks; one io thread needs none (and the delivery lane
   // relies on every session handler going through the one FIFO queue).
   acceptor_.async_accept(
-      lane_ ? asio::any_io_executor{io_.get_executor()}
-            : asio::any_io_executor{asio::make_strand(io_)},
+      services_.lane ? asio::any_io_executor{io_.get_executor()}
+                     : asio::any_io_executor{asio::make_strand(io_)},
       [self = shared_from_this()](boost::system::error_code ec,
                                   tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
@@ -84,7 +81,7 @@ void listener::accept() {
               1, std::memory_order_relaxed);
           auto session = std::shared_ptr<http_session>(
               new http_session(std::move(socket), self->limits_, self->stats_,
-                               self->lane_, self->io_routes_),
+                               self->services_),
               [weak = std::weak_ptr<listener>(self)](http_session* s) {
                 if (auto l = weak.lock())
                   l->forget(s);

@@ -8,8 +8,8 @@
 #include "switchboard/node_stats.hpp"
 
 #include "src/net/connection_slots.hpp"
-#include "src/net/delivery_lane.hpp"
 #include "src/net/http_session.hpp"
+#include "src/net/session_services.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,9 +29,7 @@ public:
 
   listener(boost::asio::io_context& io, http_limits limits,
            std::size_t max_connections, std::size_t max_per_address,
-           std::shared_ptr<node_stats> stats,
-           std::shared_ptr<io_delivery_lane> lane,
-           std::shared_ptr<io_routes> io_routes,
+           std::shared_ptr<node_stats> stats, session_services services,
            connection_factory spawn_connection);
 
   /// Binds and listens; throws boost::system::system_error on failure.
@@ -62,8 +60,7 @@ private:
   http_limits limits_;
   std::shared_ptr<connection_slots> slots_; // every open socket, any kind
   std::shared_ptr<node_stats> stats_;
-  std::shared_ptr<io_delivery_lane> lane_; // null with several io threads
-  std::shared_ptr<io_routes> io_routes_;
+  session_services services_;
   connection_factory spawn_connection_;
   mutable std::mutex mutex_;
   std::unordered_map<const http_session*, std::weak_ptr<http_session>>

@@ -16,6 +16,7 @@
 #include "src/http/stats_document.hpp"
 #include "src/live/cluster.hpp"
 #include "src/net/delivery_lane.hpp"
+#include "src/net/hot_responses.hpp"
 #include "src/net/listener.hpp"
 #include "src/redis/redis_connection.hpp"
 #include "src/store/migrations.hpp"
@@ -147,6 +148,15 @@ int run_node(const node_config& config) {
   caching.l1_max_entries = config.cache_l1_max_entries;
   caching.l1_max_bytes = config.cache_l1_max_bytes;
   caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
+  // Hot responses rely on the one io thread's FIFO queue (hot_responses.hpp).
+  std::shared_ptr<net::hot_responses> hot;
+  if (config.io_threads == 1 && config.cache_hot_max_entries > 0 &&
+      config.cache_hot_max_age_ms > 0) {
+    hot = std::make_shared<net::hot_responses>(
+        io.get_executor(), config.cache_hot_max_entries,
+        ms{config.cache_hot_max_age_ms}, stats);
+    caching.listener = hot;
+  }
   auto cache = spawn_cache(system, stats, std::move(caching));
 
   live::presence_settings presence{config.redis_key_prefix, config.node_id,
@@ -213,10 +223,13 @@ int run_node(const node_config& config) {
   std::shared_ptr<net::io_delivery_lane> lane;
   if (config.io_threads == 1)
     lane = std::make_shared<net::io_delivery_lane>(
-        io.get_executor(), std::chrono::milliseconds{config.live_coalesce_max_ms});
+        io.get_executor(),
+        std::chrono::milliseconds{config.live_coalesce_max_ms});
   auto http = std::make_shared<net::listener>(
       io, limits, config.max_connections, config.max_connections_per_ip, stats,
-      lane, std::make_shared<http::node_io_routes>(node, redis_commands),
+      net::session_services{
+          lane, std::make_shared<http::node_io_routes>(node, redis_commands),
+          hot},
       [&system, node](http_sink_ptr sink) {
         return spawn_connection(system, node, std::move(sink));
       });

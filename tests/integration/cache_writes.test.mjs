@@ -8,7 +8,7 @@
 // invalidation to arrive — a read right after the response must be right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, api, register, sql } from './lib/harness.mjs';
+import { startCluster, api, register, sql, stats } from './lib/harness.mjs';
 
 const BOOK_KEYS = ['author_id', 'chapter_count', 'description', 'id', 'published', 'title', 'updated_at'];
 const CHAPTER_KEYS = ['body', 'book_id', 'id', 'number', 'title', 'updated_at'];
@@ -281,4 +281,45 @@ test('a profile PATCH is visible at once on every node', async () => {
     assert.equal(r.body.bio, 'A new bio.');
     assert.equal(r.body.username, me.user.username);
   }
+});
+
+// Hot reads are answered on the io thread from the cache's last answers
+// (src/net/hot_responses.cpp). While readers keep a book hot on both nodes,
+// every PATCH must be visible to the very next read on either node.
+test('reads answered on the io thread never outlive a write, on any node', async () => {
+  const nodes = await startCluster(2, {}, { name: 'hotwrites' });
+  const [n0, n1] = nodes;
+  const author = await register(n0);
+  const book = await newBook(n0, author.token, { title: 'Hot 0' });
+  const bookPath = `/api/books/${book.id}`;
+  await warm(nodes, bookPath);
+  let reading = true;
+  const reader = async (node) => {
+    let n = 0;
+    while (reading) {
+      const res = await get(node, bookPath);
+      assert.equal(res.status, 200, res.text);
+      n++;
+    }
+    return n;
+  };
+  const readers = [reader(n0), reader(n0), reader(n1), reader(n1)];
+  const hotBefore = (await stats(n1)).cache.hot_hits;
+  try {
+    for (let i = 1; i <= 20; i++) {
+      const title = `Hot ${i}`;
+      const patched = await api(i % 2 ? n0 : n1, 'PATCH', bookPath, { token: author.token, body: { title } });
+      assert.equal(patched.status, 200, patched.text);
+      for (const node of nodes) {
+        const res = await get(node, bookPath);
+        assert.equal(res.body.title, title, `${node.name}, the read right after write ${i}: X-Cache ${res.cache}`);
+      }
+    }
+  } finally {
+    reading = false;
+  }
+  const reads = (await Promise.all(readers)).reduce((a, b) => a + b, 0);
+  assert.ok(reads > 100, `the readers kept the book hot (${reads} reads)`);
+  const hotAfter = (await stats(n1)).cache.hot_hits;
+  assert.ok(hotAfter > hotBefore, `some reads were answered on the io thread (${hotBefore} -> ${hotAfter})`);
 });

@@ -1,0 +1,67 @@
+// hot_responses — the io thread's memory of fresh cache hits, so a hot
+// anonymous GET is answered without the hop into the actors and back (two
+// thread switches, which cost more than the hit itself on one core). It
+// holds only answers the cache actor gave from its L1 (cache_result's
+// generation), each for at most hot_max_age_ms and never past the value's
+// freshness, and forgets all of them as soon as the cache says its
+// generation moved (an invalidation, a mode change): the cache tells it
+// before acknowledging a write, and with one io thread that notice is
+// queued ahead of any later request, so a write is still visible to the
+// very next read (docs/architecture.md, "Hot responses").
+// Must never: be used with several io threads (the ordering argument needs
+// one FIFO queue; node.cpp makes it only then), answer a request that
+// carries credentials, or grow past max_entries.
+#pragma once
+
+#include "switchboard/cache.hpp"
+#include "switchboard/http.hpp"
+#include "switchboard/node_stats.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace switchboard::net {
+
+class hot_responses : public cache_listener,
+                      public std::enable_shared_from_this<hot_responses> {
+public:
+  hot_responses(boost::asio::any_io_executor io, std::size_t max_entries,
+                std::chrono::milliseconds max_age,
+                std::shared_ptr<node_stats> stats)
+      : io_(std::move(io)),
+        max_entries_(max_entries),
+        max_age_ms_(max_age.count()),
+        stats_(std::move(stats)) {}
+
+  /// Thread-safe (the cache actor calls it): posts the new floor.
+  void stale_from(uint64_t generation) override;
+
+  /// io thread: may `request` be answered from here at all?
+  static bool eligible(const http_request& request);
+  /// io thread: the answer for an eligible request, if one is kept.
+  std::optional<http_response> answer(const http_request& request);
+  /// io thread: remembers `response` to the eligible request for `target`.
+  void keep(const std::string& target, const http_response& response);
+
+private:
+  struct entry {
+    std::string body, etag, cache_control, content_type;
+    uint64_t generation;
+    int64_t until_ms;
+  };
+
+  boost::asio::any_io_executor io_;
+  std::size_t max_entries_;
+  int64_t max_age_ms_;
+  std::shared_ptr<node_stats> stats_;
+  uint64_t floor_ = 0; // io thread: answers of older generations are stale
+  std::unordered_map<std::string, entry> entries_; // io thread, by target
+};
+
+} // namespace switchboard::net
