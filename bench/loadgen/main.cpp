@@ -118,6 +118,7 @@ int run_live_or_idle(asio::io_context& io, const options& opts) {
   for (double rate : opts.rates) {
     state.reset_step();
     uint64_t errors_before = pub.errors, published_before = pub.published;
+    pub.error_statuses.clear();
     int lost_before = state.connections_lost;
     pub.start(rate);
     run_for(io, opts.warmup_s);
@@ -145,8 +146,15 @@ int run_live_or_idle(asio::io_context& io, const options& opts) {
     uint64_t errors = pub.errors - errors_before;
     long long lost = static_cast<long long>(state.expected) -
                      static_cast<long long>(state.received);
-    if (!pub.idle())
-      errors += 1; // publishes still queued: the server did not keep up
+    bool backlog = !pub.idle(); // publishes still queued after the drain
+    if (backlog)
+      errors += 1;
+    std::string why;
+    for (auto& [status, count] : pub.error_statuses)
+      why += (why.empty() ? "" : ",") +
+             ("\"" + std::to_string(status) + "\":" + std::to_string(count));
+    if (backlog)
+      why += std::string(why.empty() ? "" : ",") + "\"backlog\":1";
     double p99 = percentile_ms(state.latencies_us, 0.99);
     bool pass = state.connections_up == subscribers.up() &&
                 subscribers.up() == opts.conns &&
@@ -164,7 +172,7 @@ int run_live_or_idle(asio::io_context& io, const options& opts) {
         "\"server_cpu_s\":%.3f,\"cpu_us_per_delivery\":%.3f,"
         "\"cpu_us_per_message\":%.3f,\"server_cpu_percent\":%.1f,"
         "\"loadgen_cpu_percent\":%.1f,\"server_rss_bytes\":%lld,"
-        "\"pass\":%s}\n",
+        "\"publish_error_statuses\":{%s},\"pass\":%s}\n",
         target_name(opts), opts.transport == transport::ws ? "ws" : "sse", rate,
         opts.conns, opts.channels, state.connections_up,
         static_cast<unsigned long long>(pub.published - published_before),
@@ -182,7 +190,7 @@ int run_live_or_idle(asio::io_context& io, const options& opts) {
             : 0.0,
         messages > 0 ? cpu * 1e6 / static_cast<double>(messages) : 0.0,
         100 * cpu / measured_seconds, 100 * self_cpu / measured_seconds, rss,
-        pass ? "true" : "false");
+        why.c_str(), pass ? "true" : "false");
     std::fflush(stdout);
     std::fprintf(stderr,
                  "  rate %g/s: %.0f deliveries/s, p50 %.2f ms, p99 %.2f ms, "

@@ -87,7 +87,7 @@ private:
                            std::fprintf(stderr, "publish got %u: %s\n", status,
                                         self->response_.body().c_str());
                        }
-                       self->owner_.finished(self->message_, ok);
+                       self->owner_.finished(ok, status);
                      });
   }
 
@@ -96,7 +96,7 @@ private:
                  error.message().c_str());
     // The message counts as an error; the connection stays busy (dead), so
     // the step fails visibly rather than slowly.
-    owner_.finished(message_, false);
+    owner_.finished(false);
     busy_ = true;
   }
 
@@ -168,8 +168,10 @@ void publisher::tick() {
         static_cast<int64_t>(static_cast<double>(step_scheduled_) * 1e6 /
                              rate_);
     ++step_scheduled_;
+    state_.scheduled(message.seq, message.channel);
     if (queue_.size() >= max_queued) {
       ++errors;
+      ++error_statuses[1];
       continue;
     }
     queue_.push_back(message);
@@ -208,13 +210,13 @@ bool publisher::take(due_message& out) {
   return true;
 }
 
-void publisher::finished(const due_message& message, bool ok) {
+void publisher::finished(bool ok, unsigned status) {
   --in_flight_;
   if (ok) {
     ++published;
-    state_.acknowledged(message.seq, message.channel);
   } else {
     ++errors;
+    ++error_statuses[status];
   }
   dispatch();
 }

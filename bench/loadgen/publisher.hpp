@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -41,10 +42,13 @@ public:
   bool idle() const;
 
   uint64_t published = 0, errors = 0;
+  // Why publishes failed, by HTTP status (0: connection broken, 1: queue
+  // full), reset by the caller per step.
+  std::map<unsigned, uint64_t> error_statuses;
 
   // Used by the connections.
   bool take(due_message& out);
-  void finished(const due_message& message, bool ok);
+  void finished(bool ok, unsigned status = 0);
   std::string body_for(const due_message& message) const;
   std::string target_for(const due_message& message) const;
 

@@ -32,7 +32,7 @@ struct run_state {
   // measured window is open (UINT64_MAX), then is fixed.
   uint64_t measure_first_seq = UINT64_MAX;
   uint64_t measure_end_seq = UINT64_MAX;
-  uint64_t expected = 0; // deliveries owed for acknowledged measured publishes
+  uint64_t expected = 0; // deliveries owed for the measured messages
   uint64_t received = 0; // measured deliveries seen
   uint64_t received_total = 0;
   uint64_t unparsed = 0; // pushes without seq/t (never expected)
@@ -46,8 +46,10 @@ struct run_state {
     return seq >= measure_first_seq && seq < measure_end_seq;
   }
 
-  // A publish of `seq` on channel `channel` was acknowledged by the server.
-  void acknowledged(uint64_t seq, int channel) {
+  // Message `seq` on channel `channel` is due: every subscriber of that
+  // channel is owed it, whether or not the publish then succeeds (a refused
+  // publish is a loss as well as a publish error).
+  void scheduled(uint64_t seq, int channel) {
     if (measured(seq))
       expected += static_cast<uint64_t>(subscribers_per_channel[channel]);
   }
