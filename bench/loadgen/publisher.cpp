@@ -79,6 +79,7 @@ private:
                        if (error)
                          return self->broken("read", error);
                        self->busy_ = false;
+                       self->retried_ = false;
                        unsigned status = self->response_.result_int();
                        bool ok = status >= 200 && status < 300;
                        if (!ok) {
@@ -92,11 +93,28 @@ private:
   }
 
   void broken(const char* where, error_code error) {
-    std::fprintf(stderr, "publisher %d broken at %s: %s\n", index_, where,
-                 error.message().c_str());
+    if (!retried_) {
+      // A keep-alive connection the server closed while it was idle (Node
+      // closes them after 5 s): like any HTTP client, reconnect and send
+      // the request again, once.
+      retried_ = true;
+      error_code ignored;
+      socket_.close(ignored);
+      socket_ = tcp::socket(socket_.get_executor());
+      buffer_.consume(buffer_.size());
+      return connect([self = shared_from_this()](bool ok) {
+        if (ok)
+          return self->send(self->message_);
+        self->owner_.finished(false, 0);
+      });
+    }
+    static int reported = 0;
+    if (reported++ < 5)
+      std::fprintf(stderr, "publisher %d broken at %s: %s\n", index_, where,
+                   error.message().c_str());
     // The message counts as an error; the connection stays busy (dead), so
     // the step fails visibly rather than slowly.
-    owner_.finished(false);
+    owner_.finished(false, 0);
     busy_ = true;
   }
 
@@ -108,6 +126,7 @@ private:
   http::response<http::string_body> response_;
   due_message message_{};
   bool busy_ = false;
+  bool retried_ = false; // the request in flight was sent a second time
 };
 
 publisher::publisher(asio::io_context& io, const options& opts,
@@ -190,9 +209,11 @@ void publisher::tick() {
 }
 
 void publisher::dispatch() {
-  for (auto& conn : connections_) {
+  // Round robin, so every keep-alive connection stays in use.
+  for (std::size_t n = 0; n < connections_.size(); ++n) {
     if (queue_.empty())
       return;
+    auto& conn = connections_[next_connection_++ % connections_.size()];
     if (conn->busy())
       continue;
     due_message message = queue_.front();

@@ -69,6 +69,7 @@ private:
   uint64_t step_scheduled_ = 0;
   uint64_t next_seq_ = 0;
   int in_flight_ = 0;
+  std::size_t next_connection_ = 0;
   std::string pad_;
   static constexpr size_t max_queued = 1u << 20;
 };
