@@ -99,6 +99,14 @@ export function targets(results) {
     ...verdict(cold && Number.isFinite(cold.distinct_keys) ? cold.db_queries <= cold.distinct_keys : undefined,
       cold ? `${n0(cold.db_queries)} queries for ${n0(cold.distinct_keys)} distinct keys (${n0(cold.wrk?.requests_per_s)} req/s)` : 'not measured'),
   });
+  // "Bound by the database, not the node": the node's core must not be the
+  // limit (below 90 % of it while wrk ran).
+  const share = cold?.server_cpu_share;
+  out.push({
+    target: 'Cold misses: throughput bound by the database, not the node',
+    ...verdict(cold && Number.isFinite(share) ? share < 0.9 : undefined,
+      cold && Number.isFinite(share) ? `node at ${fx(100 * share, 0)} % of its core during the run (${n0(cold.wrk?.requests_per_s)} req/s)` : 'not measured'),
+  });
   const sc = runsOf(results, 'scale')[0];
   const scv = scaleVerdict(sc);
   out.push({
