@@ -167,6 +167,11 @@ void become_ready(channel_actor* self) {
               st.ready = true;
               flush_ahead(self);
               process_joins(self);
+              // A message that arrived while we were not ready and is not
+              // next in line (the channel's first one, say) waits in
+              // `ahead`: read the gap now, not when the next one comes.
+              if (!st.ahead.empty())
+                fill_gap(self);
             } else if (current > st.delivered) {
               // We were resubscribed: read what was published meanwhile.
               st.ahead.emplace(current, nullptr); // marks how far to read

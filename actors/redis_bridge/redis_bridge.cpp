@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace switchboard {
@@ -36,6 +37,11 @@ struct redis_bridge_state {
   };
   std::unordered_map<uint64_t, pending_command> pending;
   std::unordered_map<std::string, std::vector<caf::actor>> subscribers;
+  // Channels whose SUBSCRIBE Redis confirmed on the current connection. A
+  // subscriber is told it is subscribed (redis_resub) only then: told
+  // earlier, it could read the channel's offset before Redis listens for it
+  // on our behalf, and miss what is published in between.
+  std::unordered_set<std::string> confirmed;
   uint64_t next_id = 1;
   bool subscribed = false; // subscriber connection up and confirmed
   uint64_t probe_seq = 0;
@@ -141,6 +147,9 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
     post_to(weak, redis_msg_atom::value, std::move(channel),
             std::move(payload));
   });
+  subscriber->on_subscribed([weak](std::string channel) {
+    post_to(weak, redis_subok_atom::value, std::move(channel));
+  });
   subscriber->subscribe(st.config.probe_channel);
   subscriber->start([weak](bool up) {
     if (up)
@@ -194,8 +203,9 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         list.push_back(who);
         if (list.size() == 1)
           st.subscriber->subscribe(channel);
-        // A new subscriber learns the current state at once.
-        if (st.subscribed)
+        // A new subscriber of a confirmed channel learns so at once; else
+        // when Redis confirms (redis_subok).
+        if (st.subscribed && st.confirmed.count(channel) > 0)
           self->send(who, redis_resub_atom::value);
       },
       [=](redis_unsub_atom, const std::string& channel) {
@@ -208,6 +218,7 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         list.erase(std::remove(list.begin(), list.end(), who), list.end());
         if (list.empty()) {
           st.subscribers.erase(i);
+          st.confirmed.erase(channel);
           st.subscriber->unsubscribe(channel);
         }
       },
@@ -231,9 +242,20 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         st.counter->stats().pubsub_up = true;
         notify_all_subscribers(self, redis_resub_atom::value);
       },
+      [=](redis_subok_atom, const std::string& channel) {
+        auto& st = self->state;
+        auto i = st.subscribers.find(channel);
+        if (i == st.subscribers.end())
+          return; // unsubscribed meanwhile (or the probe channel)
+        st.confirmed.insert(channel);
+        if (st.subscribed)
+          for (auto& who : i->second)
+            self->send(who, redis_resub_atom::value);
+      },
       [=](redis_lost_atom) {
         auto& st = self->state;
         st.subscribed = false;
+        st.confirmed.clear();
         st.counter->stats().pubsub_up = false;
         notify_all_subscribers(self, redis_lost_atom::value);
       },

@@ -33,6 +33,8 @@ using redis_msg_atom = caf::atom_constant<caf::atom("redis_msg")>;
 // "your subscriptions are (re)established; messages may have been missed"
 using redis_resub_atom = caf::atom_constant<caf::atom("redis_resb")>;
 using redis_lost_atom = caf::atom_constant<caf::atom("redis_lost")>;
+/// Redis confirmed the SUBSCRIBE of one channel (io thread -> redis_bridge).
+using redis_subok_atom = caf::atom_constant<caf::atom("redis_sok")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 // connection protocol

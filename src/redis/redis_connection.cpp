@@ -323,6 +323,10 @@ void connection::on_message(message_handler handler) {
   on_message_ = std::move(handler);
 }
 
+void connection::on_subscribed(subscribed_handler handler) {
+  on_subscribed_ = std::move(handler);
+}
+
 void connection::subscribe(std::string channel) {
   asio::post(strand_, [self = shared_from_this(),
                        channel = std::move(channel)]() mutable {
@@ -383,9 +387,12 @@ void connection::subscription_callback(redisAsyncContext* c, void* reply,
     if (self->on_message_)
       self->on_message_(std::string{r->element[1]->str, r->element[1]->len},
                         std::string{r->element[2]->str, r->element[2]->len});
-  } else if (kind == "subscribe" && self->awaiting_confirmations_ > 0) {
-    if (--self->awaiting_confirmations_ == 0)
+  } else if (kind == "subscribe") {
+    if (self->awaiting_confirmations_ > 0 &&
+        --self->awaiting_confirmations_ == 0)
       self->set_up(true);
+    if (self->on_subscribed_ && r->element[1]->type == REDIS_REPLY_STRING)
+      self->on_subscribed_(std::string{r->element[1]->str, r->element[1]->len});
   }
 }
 

@@ -70,6 +70,10 @@ public:
   void stop(std::function<void()> done = nullptr);
 
   /// Subscriber mode: where published messages go. Set before start().
+  /// Subscriber connections: called (io thread) when Redis confirms the
+  /// SUBSCRIBE of one channel — only then are its messages certain to come.
+  using subscribed_handler = std::function<void(std::string channel)>;
+  void on_subscribed(subscribed_handler handler);
   void on_message(message_handler handler);
 
   /// Subscriber mode: adds/removes channels; kept across reconnects.
@@ -122,6 +126,7 @@ private:
   boost::asio::steady_timer connect_timer_;
   std::optional<std::chrono::steady_clock::time_point> ping_sent_;
   message_handler on_message_;
+  subscribed_handler on_subscribed_;
   std::set<std::string> channels_;         // what we want to be subscribed to
   std::size_t awaiting_confirmations_ = 0; // before reporting "up"
   std::unordered_map<std::string, std::string> script_digests_; // io only
