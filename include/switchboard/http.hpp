@@ -70,6 +70,31 @@ public:
 
 using http_sink_ptr = std::shared_ptr<http_sink>;
 
+/// Whether an If-None-Match value (a list of entity tags, possibly weak,
+/// or "*") names `etag` (RFC 9110 13.1.2: weak comparison).
+inline bool etag_matches(std::string_view if_none_match,
+                         std::string_view etag) {
+  if (if_none_match == "*")
+    return true;
+  std::size_t pos = 0;
+  while (pos < if_none_match.size()) {
+    auto end = if_none_match.find(',', pos);
+    if (end == std::string_view::npos)
+      end = if_none_match.size();
+    auto tag = if_none_match.substr(pos, end - pos);
+    while (!tag.empty() && tag.front() == ' ')
+      tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ')
+      tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/")
+      tag.remove_prefix(2);
+    if (tag == etag)
+      return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
 /// Requests the socket layer hands to the application on the io thread
 /// instead of the connection actor: those whose whole work is a Redis
 /// command on that same thread (POST /api/publish), where two hops into

@@ -13,33 +13,6 @@
 
 namespace switchboard::http {
 
-namespace {
-
-bool etag_matches(std::string_view if_none_match, const std::string& etag) {
-  // A list of entity tags, possibly weak (W/"..."), or "*".
-  if (if_none_match == "*")
-    return true;
-  size_t pos = 0;
-  while (pos < if_none_match.size()) {
-    auto end = if_none_match.find(',', pos);
-    if (end == std::string_view::npos)
-      end = if_none_match.size();
-    auto tag = if_none_match.substr(pos, end - pos);
-    while (!tag.empty() && tag.front() == ' ')
-      tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ')
-      tag.remove_suffix(1);
-    if (tag.substr(0, 2) == "W/")
-      tag.remove_prefix(2);
-    if (tag == etag)
-      return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
-} // namespace
-
 void serve_cached(route_call& call, std::string key, std::string group,
                   freshness_class kind, db_job load, std::string_view what) {
   const auto& cfg = *call.node->config;

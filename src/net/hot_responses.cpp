@@ -28,28 +28,6 @@ const std::string* header(const http_response& response,
   return nullptr;
 }
 
-bool etag_listed(std::string_view list, const std::string& etag) {
-  if (list == "*")
-    return true;
-  std::size_t pos = 0;
-  while (pos < list.size()) {
-    auto end = list.find(',', pos);
-    if (end == std::string_view::npos)
-      end = list.size();
-    auto tag = list.substr(pos, end - pos);
-    while (!tag.empty() && tag.front() == ' ')
-      tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ')
-      tag.remove_suffix(1);
-    if (tag.substr(0, 2) == "W/")
-      tag.remove_prefix(2);
-    if (tag == etag)
-      return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
 } // namespace
 
 void hot_responses::stale_from(uint64_t generation) {
@@ -84,7 +62,7 @@ hot_responses::answer(const http_request& request) {
   http_response response;
   response.content_type = kept.content_type;
   auto* if_none_match = header(request, "if-none-match");
-  if (if_none_match && etag_listed(*if_none_match, kept.etag))
+  if (if_none_match && etag_matches(*if_none_match, kept.etag))
     response.status = 304;
   else
     response.body = kept.body;
