@@ -223,14 +223,6 @@ void publisher::dispatch() {
   }
 }
 
-bool publisher::take(due_message& out) {
-  if (queue_.empty())
-    return false;
-  out = queue_.front();
-  queue_.pop_front();
-  return true;
-}
-
 void publisher::finished(bool ok, unsigned status) {
   --in_flight_;
   if (ok) {

@@ -47,7 +47,6 @@ public:
   std::map<unsigned, uint64_t> error_statuses;
 
   // Used by the connections.
-  bool take(due_message& out);
   void finished(bool ok, unsigned status = 0);
   std::string body_for(const due_message& message) const;
   std::string target_for(const due_message& message) const;

@@ -16,6 +16,9 @@ void io_delivery_lane::deliver(sink_list sinks, push_ptr message) {
 }
 
 void io_delivery_lane::want_flush(std::shared_ptr<flushable> session) {
+  if (session->flush_wanted_)
+    return;
+  session->flush_wanted_ = true;
   pending_.push_back(std::move(session));
   if (flush_posted_)
     return;

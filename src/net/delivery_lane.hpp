@@ -29,6 +29,12 @@ public:
   virtual void flush() = 0;
   /// Once a second while the session lives (see io_delivery_lane::watch).
   virtual void tick(std::chrono::steady_clock::time_point now) = 0;
+
+protected:
+  /// Set by io_delivery_lane::want_flush, cleared by the session when it
+  /// writes: a session is in the lane's list at most once.
+  bool flush_wanted_ = false;
+  friend class io_delivery_lane;
 };
 
 class io_delivery_lane : public delivery_lane,
@@ -42,10 +48,8 @@ public:
   void deliver(sink_list sinks, push_ptr message) override;
 
   /// On the io thread: `session` has queued output; it is flushed after the
-  /// handlers that are ready now.
+  /// handlers that are ready now (once, however often it asks).
   void want_flush(std::shared_ptr<flushable> session);
-
-  boost::asio::any_io_executor executor() const { return io_; }
 
   /// On the io thread: ticks `session` every second until it is gone.
   void watch(std::weak_ptr<flushable> session);

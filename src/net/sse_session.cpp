@@ -190,10 +190,8 @@ void sse_session::enqueue(std::string_view bytes, bool from_history, bool later,
   out_.append(bytes);
   out_events_ += counts;
   if (later && lane_) {
-    if (!flush_wanted_ && !writing_) {
-      flush_wanted_ = true;
+    if (!writing_) // else the write's completion takes it
       lane_->want_flush(shared_from_this());
-    }
     return;
   }
   write_next();

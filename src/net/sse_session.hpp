@@ -17,8 +17,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <caf/actor.hpp>
 
-#include <array>
-#include <deque>
 #include <memory>
 #include <string>
 
@@ -73,7 +71,6 @@ private:
   std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
   std::chrono::steady_clock::time_point last_write_;
   bool writing_ = false;
-  bool flush_wanted_ = false;
   bool ended_ = false;
   std::shared_ptr<void> slot_; // released when the socket closes
 };

@@ -210,10 +210,8 @@ void websocket_session::enqueue(push_ptr message, uint8_t opcode, bool later) {
   }
   queue_.push_back({std::move(message), opcode});
   if (later && lane_) {
-    if (!flush_wanted_ && !writing_) {
-      flush_wanted_ = true;
+    if (!writing_) // else the write's completion takes it
       lane_->want_flush(shared_from_this());
-    }
     return;
   }
   write_next();

@@ -92,9 +92,8 @@ private:
   websocket_limits limits_;
   std::shared_ptr<node_stats> stats_;
   std::shared_ptr<io_delivery_lane> lane_; // null: write at once
-  bool flush_wanted_ = false;
-  std::vector<outbound> queue_;   // waiting for the write in flight
-  std::vector<outbound> sending_; // in the write in flight
+  std::vector<outbound> queue_;            // waiting for the write in flight
+  std::vector<outbound> sending_;          // in the write in flight
   std::vector<ws::frame_header> headers_;
   std::vector<boost::asio::const_buffer> buffers_;
   // Calls tick() every second when there is no lane to do it (several io
