@@ -12,7 +12,10 @@
 // Resume: a joiner with `since` gets its reply, then the history after
 // `since` up to `delivered`, then live messages — all sent by this actor
 // through one sink, so they cannot be reordered. If the history no longer
-// reaches back to `since` the reply says recovered:false.
+// reaches back to `since` the reply says recovered:false. History goes out
+// in batches (history_batch messages or history_batch_bytes), each after
+// the joiner's socket drained the last: a resume is never queued whole, so
+// it stays within the connection's outbound bound however long it is.
 #include "actors/channel/channel.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -52,8 +55,10 @@ struct channel_state {
   std::vector<std::pair<delivery_lane*, delivery_lane::sink_list>> lanes;
   std::vector<push_sink_ptr> unlaned;
   std::vector<channel_join> waiting_joins; // until ready
-  bool ready = false;                      // subscribed and `delivered` known
-  bool filling = false;                    // a history read is in flight
+  // Resuming joiners between two history batches, by connection.
+  std::map<caf::actor_addr, channel_join> catching_up;
+  bool ready = false;    // subscribed and `delivered` known
+  bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
   std::map<int64_t, push_ptr> ahead; // by offset
   uint64_t handled = 0;              // joins and leaves handled
@@ -62,6 +67,9 @@ struct channel_state {
 };
 
 using channel_actor = instrumented_actor<channel_state>;
+
+constexpr std::size_t history_batch = 100;
+constexpr std::size_t history_batch_bytes = 256 * 1024;
 
 std::string history_key(const channel_state& st) {
   return live::history_key(st.config.prefix, st.config.name);
@@ -282,15 +290,19 @@ void user_left(channel_actor* self, int64_t user_id) {
 }
 
 void add_subscriber(channel_actor* self, const channel_join& join) {
-  self->state.subscribers.push_back({join.connection, join.sink, join.user_id});
-  self->state.sinks_changed = true;
-  self->monitor(join.connection);
+  auto& st = self->state;
+  // A joiner that caught up in batches is monitored already.
+  if (st.catching_up.erase(join.connection.address()) == 0)
+    self->monitor(join.connection);
+  st.subscribers.push_back({join.connection, join.sink, join.user_id});
+  st.sinks_changed = true;
   user_arrived(self, join.user_id);
 }
 
 /// Sends `join` the history from `from` up to what the channel has
-/// delivered; repeats while live delivery moved on meanwhile, and adds the
-/// joiner in the same step as it has caught up, so nothing falls between.
+/// delivered, one batch at a time, each once the last has drained; repeats
+/// while live delivery moved on meanwhile, and adds the joiner in the same
+/// step as it has caught up, so nothing falls between.
 void catch_up(channel_actor* self, channel_join join, int64_t from) {
   auto& st = self->state;
   auto upto = st.delivered;
@@ -302,15 +314,42 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
                 redis_cmd_atom::value,
                 redis_command{"XRANGE", history_key(st),
                               "0-" + std::to_string(from),
-                              "0-" + std::to_string(upto)})
+                              "0-" + std::to_string(upto), "COUNT",
+                              std::to_string(history_batch)})
       .then(
-          [=](redis_reply& reply) {
-            for (auto& [offset, message] :
-                 history_entries(self->state.config.name, reply))
+          [=](redis_reply& reply) mutable {
+            auto entries = history_entries(self->state.config.name, reply);
+            // Fewer than asked for: the history holds nothing more up to
+            // `upto` (what it lost is lost).
+            int64_t next = entries.size() < history_batch ? upto + 1 : from;
+            std::size_t bytes = 0;
+            for (auto& [offset, message] : entries) {
+              if (bytes >= history_batch_bytes) {
+                next = offset;
+                break;
+              }
+              bytes += message->json.size();
               join.sink->push(message);
-            catch_up(self, join, upto + 1);
+              if (entries.size() >= history_batch)
+                next = offset + 1;
+            }
+            if (next > self->state.delivered && next > upto) {
+              // Caught up: live messages follow, under the same bound.
+              add_subscriber(self, join);
+              return;
+            }
+            auto who = join.connection.address();
+            auto sink = join.sink;
+            if (self->state.catching_up.count(who) == 0)
+              self->monitor(join.connection); // a leave or DOWN ends it
+            self->state.catching_up[who] = std::move(join);
+            sink->when_drained(
+                [channel = caf::actor_cast<caf::actor>(self), who, next] {
+                  caf::anon_send(channel, channel_more_atom::value, who, next);
+                });
           },
           [=](caf::error&) {
+            self->state.catching_up.erase(join.connection.address());
             join.sink->close(close_code::going_away, "history unavailable");
           });
 }
@@ -384,7 +423,8 @@ void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
                                  return j.connection.address() == who;
                                }),
                 waiting.end());
-  if (subs.empty() && waiting.empty())
+  st.catching_up.erase(who);
+  if (subs.empty() && waiting.empty() && st.catching_up.empty())
     self->send(st.parent, channel_idle_atom::value, st.config.name, st.handled);
 }
 
@@ -421,6 +461,13 @@ caf::behavior channel_impl(channel_actor* self,
         ++self->state.handled;
         self->demonitor(connection);
         remove_subscriber(self, connection.address());
+      },
+      [=](channel_more_atom, const caf::actor_addr& who, int64_t from) {
+        auto& st = self->state;
+        auto i = st.catching_up.find(who);
+        if (i == st.catching_up.end())
+          return; // it left meanwhile
+        catch_up(self, i->second, from);
       },
       [=](channel_stop_atom) {
         auto& st = self->state;

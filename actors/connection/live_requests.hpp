@@ -26,8 +26,9 @@ struct live_connection {
   std::string token;   // what the user signed in with (a logout closes us)
   bool in_session = false;
   std::set<std::string> channels;
-  live::token_bucket frames;    // every client frame (4029 above)
-  live::token_bucket publishes; // client publishes (rate_limited above)
+  // Client publishes (rate_limited above). Every frame is charged before
+  // this, on the io thread (websocket_session: 4029).
+  live::token_bucket publishes;
   /// SSE: the stream's channels and where each resumes, until it opens.
   std::map<std::string, std::optional<int64_t>> stream_channels;
 };

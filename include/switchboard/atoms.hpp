@@ -47,6 +47,9 @@ using channel_join_atom = caf::atom_constant<caf::atom("ch_join")>;
 using channel_leave_atom = caf::atom_constant<caf::atom("ch_leave")>;
 using channel_idle_atom = caf::atom_constant<caf::atom("ch_idle")>;
 using channel_stop_atom = caf::atom_constant<caf::atom("ch_stop")>;
+/// To a channel, from a resuming joiner's sink: its last history batch has
+/// drained, send the next (channel.cpp, catch_up).
+using channel_more_atom = caf::atom_constant<caf::atom("ch_more")>;
 
 // session protocol
 using session_join_atom = caf::atom_constant<caf::atom("ses_join")>;

@@ -8,6 +8,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,9 +45,9 @@ struct push_message {
   int64_t offset = 0;
   std::string event;
   std::string json;
-  /// Read from the channel's history for a resuming client. Such pushes do
-  /// not count against the live queue bound: they are bounded already
-  /// (channel_history_size per channel) and arrive all at once.
+  /// Read from the channel's history for a resuming client. It counts
+  /// against the connection's outbound bound like any other frame: the
+  /// channel sends history in batches, each after the last one drained.
   bool from_history = false;
   /// The first message of its channel (or since Redis lost the channel's
   /// counter): a client that saw the channel empty misses nothing before it.
@@ -56,8 +57,10 @@ struct push_message {
 using push_ptr = std::shared_ptr<const push_message>;
 
 /// Where actors write to one live connection. Thread-safe, never blocks:
-/// everything is queued for the io thread. A connection whose queue
-/// overflows is closed with 4008 (its client can resume).
+/// everything is queued for the io thread. Everything queued for the
+/// connection — pushes, replies, history, pongs — counts against one bound
+/// in frames and bytes (live_max_queue, live_max_queue_bytes); a connection
+/// over it is closed with 4008 (its client can resume).
 class push_sink {
 public:
   virtual ~push_sink() = default;
@@ -73,6 +76,10 @@ public:
   /// On the lane's io thread only (delivery_lane::deliver): queues
   /// `message`, leaving the write to the lane's flush.
   virtual void push_on_lane(const push_ptr& message) { push(message); }
+  /// Calls `then` (on the io thread, or never if the connection closes
+  /// first) once everything queued before this call has been written to the
+  /// socket: how a sender of many messages (history) paces itself.
+  virtual void when_drained(std::function<void()> then) { then(); }
 };
 
 using push_sink_ptr = std::shared_ptr<push_sink>;

@@ -281,7 +281,9 @@ void http_session::upgrade_to_websocket() {
     token = "-";
   auto ws = std::make_shared<websocket_session>(
       std::move(stream_), std::move(connection_),
-      websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue},
+      websocket_limits{limits_.ws_max_frame_bytes, limits_.live_max_queue,
+                       limits_.live_max_queue_bytes, limits_.live_frame_rate,
+                       limits_.live_frame_burst},
       stats_, services_.lane);
   connection_ = nullptr;
   closed_ = true; // the socket now belongs to the websocket session
@@ -361,7 +363,8 @@ void http_session::write(http_response response) {
         live::decode_seed(response.resume_id).value_or(live::resume_offsets{});
     auto sse = std::make_shared<sse_session>(
         std::move(stream_), std::move(connection_), limits_.live_max_queue,
-        stats_, std::move(initial), services_.lane);
+        limits_.live_max_queue_bytes, stats_, std::move(initial),
+        services_.lane);
     connection_ = nullptr;
     closed_ = true;
     sse->hold(std::move(slot_));

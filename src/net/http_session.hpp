@@ -34,6 +34,10 @@ struct http_limits {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t ws_max_frame_bytes = 64 * 1024;
   std::size_t live_max_queue = 1024;
+  std::size_t live_max_queue_bytes = 1024 * 1024;
+  uint32_t live_frame_rate = 50;
+  uint32_t live_frame_burst = 100;
+  std::size_t pipeline_depth = 16; // requests read ahead of their answers
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {

@@ -65,19 +65,33 @@ public:
       asio::post(s->stream_.get_executor(), [s] { s->end(); });
   }
 
+  void when_drained(std::function<void()> then) override {
+    if (auto s = session_.lock())
+      asio::post(s->stream_.get_executor(),
+                 [s, then = std::move(then)]() mutable {
+                   if (s->ended_)
+                     return; // never: the stream is gone
+                   if (!s->writing_ && s->out_.empty())
+                     then();
+                   else
+                     s->on_drained_.push_back(std::move(then));
+                 });
+  }
+
 private:
   std::weak_ptr<sse_session> session_;
   delivery_lane* lane_; // outlives every session
 };
 
 sse_session::sse_session(beast::tcp_stream&& stream, caf::actor connection,
-                         std::size_t max_queue,
+                         std::size_t max_queue, std::size_t max_queue_bytes,
                          std::shared_ptr<node_stats> stats,
                          live::resume_offsets initial,
                          std::shared_ptr<io_delivery_lane> lane)
     : stream_(stream.release_socket()),
       connection_(std::move(connection)),
       max_queue_(max_queue),
+      max_queue_bytes_(max_queue_bytes),
       stats_(std::move(stats)),
       offsets_(std::move(initial)),
       lane_(std::move(lane)) {
@@ -113,7 +127,7 @@ void sse_session::start(
                        push_sink_ptr{std::make_shared<sse_sink>(
                            self->weak_from_this(), self->lane_.get())});
         // A comment first: some clients report "open" only on the first byte.
-        self->enqueue(": open\n\n", true, false, false);
+        self->enqueue(": open\n\n", false, false);
         self->last_write_ = std::chrono::steady_clock::now();
         self->heartbeat();
         // The pending read keeps the session alive; it completes (with an
@@ -161,7 +175,7 @@ void sse_session::heartbeat() {
 void sse_session::tick(std::chrono::steady_clock::time_point now) {
   if (ended_ || now - last_write_ < std::chrono::seconds{15})
     return;
-  enqueue(": heartbeat\n\n", true, false, false);
+  enqueue(": heartbeat\n\n", false, false);
 }
 
 void sse_session::enqueue_push(const push_message& message, bool later) {
@@ -175,14 +189,15 @@ void sse_session::enqueue_push(const push_message& message, bool later) {
   event.append("id: ").append(id);
   event.append("\nevent: ").append(message.event);
   event.append("\ndata: ").append(message.json).append("\n\n");
-  enqueue(event, message.from_history, later);
+  enqueue(event, later);
 }
 
-void sse_session::enqueue(std::string_view bytes, bool from_history, bool later,
-                          bool counts) {
+void sse_session::enqueue(std::string_view bytes, bool later, bool counts) {
   if (ended_)
     return;
-  if (!from_history && out_events_ >= max_queue_) {
+  // One bound over everything waiting for this client, history included.
+  if (out_events_ + sending_events_ >= max_queue_ ||
+      out_.size() + sending_.size() + bytes.size() > max_queue_bytes_) {
     stats_->pubsub.dropped.fetch_add(out_events_, std::memory_order_relaxed);
     end(); // too slow: the client resumes with Last-Event-ID
     return;
@@ -215,13 +230,25 @@ void sse_session::write_next() {
           self->end();
           return;
         }
-        self->stats_->pubsub.delivered.fetch_add(self->sending_events_,
-                                                 std::memory_order_relaxed);
-        self->sending_.clear();
-        if (self->sending_.capacity() > 64 * 1024)
-          std::string{}.swap(self->sending_);
-        self->write_next();
+        self->on_written();
       });
+}
+
+void sse_session::on_written() {
+  stats_->pubsub.delivered.fetch_add(sending_events_,
+                                     std::memory_order_relaxed);
+  sending_.clear();
+  sending_events_ = 0;
+  if (sending_.capacity() > 64 * 1024)
+    std::string{}.swap(sending_);
+  if (out_.empty() && !on_drained_.empty()) {
+    // Senders pacing themselves (history) queue more from here.
+    auto drained = std::move(on_drained_);
+    on_drained_.clear();
+    for (auto& then : drained)
+      then();
+  }
+  write_next();
 }
 
 void sse_session::end() {
@@ -229,6 +256,7 @@ void sse_session::end() {
     return;
   ended_ = true;
   out_.clear();
+  on_drained_.clear();
   if (heartbeat_timer_)
     heartbeat_timer_->cancel();
   boost::system::error_code ignored;

@@ -2,9 +2,11 @@
 // the io thread: writes the response header, then each push as
 // "id: <resume id>\nevent: <event>\ndata: <json>\n\n", a comment line every
 // 15 s so proxies and clients know it is alive, one write in flight and a
-// bounded queue behind it (over the bound the stream ends; the client
-// resumes with Last-Event-ID). It keeps the stream's resume id (the last
-// offset of each channel) and makes no application decision.
+// bounded queue behind it: everything queued (events, history, comments)
+// counts against live_max_queue events and live_max_queue_bytes; over the
+// bound the stream ends and the client resumes with Last-Event-ID. It keeps
+// the stream's resume id (the last offset of each channel) and makes no
+// application decision.
 #pragma once
 
 #include "switchboard/live.hpp"
@@ -17,8 +19,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <caf/actor.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace switchboard::net {
 
@@ -26,8 +30,8 @@ class sse_session : public flushable,
                     public std::enable_shared_from_this<sse_session> {
 public:
   sse_session(boost::beast::tcp_stream&& stream, caf::actor connection,
-              std::size_t max_queue, std::shared_ptr<node_stats> stats,
-              live::resume_offsets initial,
+              std::size_t max_queue, std::size_t max_queue_bytes,
+              std::shared_ptr<node_stats> stats, live::resume_offsets initial,
               std::shared_ptr<io_delivery_lane> lane);
   ~sse_session();
 
@@ -48,11 +52,11 @@ private:
 
   /// Appends `bytes` (one event, or a comment when `counts` is false) to
   /// the output; `later`: leave the write to the lane's flush.
-  void enqueue(std::string_view bytes, bool from_history = false,
-               bool later = false, bool counts = true);
+  void enqueue(std::string_view bytes, bool later = false, bool counts = true);
   /// Appends one channel message as an event.
   void enqueue_push(const push_message& message, bool later);
   void write_next();
+  void on_written();
   void heartbeat();
   void watch_client();
   void end();
@@ -61,12 +65,14 @@ private:
   boost::asio::ip::tcp::socket stream_;
   caf::actor connection_;
   std::size_t max_queue_;
+  std::size_t max_queue_bytes_;
   std::shared_ptr<node_stats> stats_;
   live::resume_offsets offsets_;
   std::shared_ptr<io_delivery_lane> lane_; // null: write at once
   // Events are appended to out_; a write takes all of it at once.
   std::string out_, sending_;
   std::size_t out_events_ = 0, sending_events_ = 0;
+  std::vector<std::function<void()>> on_drained_; // see push_sink
   // Ticks without a lane (several io threads); null otherwise.
   std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
   std::chrono::steady_clock::time_point last_write_;

@@ -72,20 +72,32 @@ read_event frame_reader::fail(uint16_t code, std::string reason) {
 }
 
 read_event frame_reader::next(std::string& in) {
-  // A loop, not recursion: a client may send thousands of tiny fragments.
-  for (;;) {
-    read_event event = next_frame(in);
-    if (event.what != read_event::kind::fragment)
-      return event;
+  if (taken_ > in.size())
+    taken_ = 0; // the caller replaced the buffer without drop_input()
+  return next_frame(in);
+}
+
+void frame_reader::take(std::string& in, std::size_t n) {
+  taken_ += n;
+  // Erase in chunks: one erase per frame would move the rest of the buffer
+  // once per frame (quadratic in a read full of tiny frames).
+  if (taken_ == in.size()) {
+    in.clear();
+    taken_ = 0;
+  } else if (taken_ >= 16 * 1024) {
+    in.erase(0, taken_);
+    taken_ = 0;
   }
 }
 
 read_event frame_reader::next_frame(std::string& in) {
   read_event event;
-  if (failed_ || in.size() < 2)
+  std::size_t avail = in.size() - taken_;
+  if (failed_ || avail < 2)
     return event;
+  const std::size_t base = taken_;
   auto byte = [&](std::size_t i) {
-    return static_cast<uint8_t>(in[i]);
+    return static_cast<uint8_t>(in[base + i]);
   };
   bool fin = (byte(0) & 0x80) != 0;
   uint8_t op = byte(0) & 0x0F;
@@ -114,14 +126,14 @@ read_event frame_reader::next_frame(std::string& in) {
   uint64_t length = byte(1) & 0x7F;
   std::size_t header = 2;
   if (length == 126) {
-    if (in.size() < 4)
+    if (avail < 4)
       return event;
     length = (uint64_t{byte(2)} << 8) | byte(3);
     if (length < 126)
       return fail(1002, "length not in its shortest form");
     header = 4;
   } else if (length == 127) {
-    if (in.size() < 10)
+    if (avail < 10)
       return event;
     length = 0;
     for (int i = 0; i < 8; ++i)
@@ -140,10 +152,10 @@ read_event frame_reader::next_frame(std::string& in) {
     return fail(too_large_code_, "frame too large");
   std::size_t mask_at = header;
   header += 4;
-  if (in.size() < header + length)
+  if (avail < header + length)
     return event;
 
-  auto payload_begin = in.begin() + static_cast<std::ptrdiff_t>(header);
+  auto payload_begin = in.begin() + static_cast<std::ptrdiff_t>(base + header);
   auto payload_end = payload_begin + static_cast<std::ptrdiff_t>(length);
   uint8_t mask[4] = {byte(mask_at), byte(mask_at + 1), byte(mask_at + 2),
                      byte(mask_at + 3)};
@@ -153,7 +165,7 @@ read_event frame_reader::next_frame(std::string& in) {
 
   if (control) {
     std::string payload(payload_begin, payload_end);
-    in.erase(0, header + length);
+    take(in, header + length);
     if (op == opcode::ping) {
       event.what = read_event::kind::ping;
       event.payload = std::move(payload);
@@ -189,13 +201,13 @@ read_event frame_reader::next_frame(std::string& in) {
     utf8_.reset();
     message_.clear();
   }
-  if (!utf8_.write(reinterpret_cast<const uint8_t*>(in.data() + header),
+  if (!utf8_.write(reinterpret_cast<const uint8_t*>(in.data() + base + header),
                    static_cast<std::size_t>(length)))
     return fail(1007, "text is not UTF-8");
   message_.append(payload_begin, payload_end);
-  in.erase(0, header + length);
+  take(in, header + length);
   if (!fin) {
-    event.what = read_event::kind::fragment; // the rest may be buffered
+    event.what = read_event::kind::fragment;
     return event;
   }
   if (!utf8_.finish())

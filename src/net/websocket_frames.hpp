@@ -46,7 +46,8 @@ struct read_event {
     pong,
     close,   // the client closes with `code` (1005: none given)
     fail,    // close the connection with `code` and `reason`
-    fragment // internal: a fragment was taken, look at the next frame
+    fragment // a fragment of a data message was taken (it still counts as a
+             // frame: the caller charges it to the frame budget)
   };
   kind what = kind::need_more;
   std::string payload;
@@ -55,11 +56,14 @@ struct read_event {
 };
 
 /// Reads client frames incrementally: `next(in)` takes at most one frame off
-/// the front of `in` and says what it was. Messages are reassembled across
-/// fragments (control frames may come in between). A data message is
-/// refused with `too_large_code` as soon as a header declares more than
-/// `max_message_bytes` in total, before the bytes arrive; binary messages
-/// are refused with 1003 at their first header.
+/// the front of `in` and says what it was — every frame, fragments and
+/// control frames included, so the caller can charge each one. Messages are
+/// reassembled across fragments (control frames may come in between). A
+/// data message is refused with `too_large_code` as soon as a header
+/// declares more than `max_message_bytes` in total, before the bytes
+/// arrive; binary messages are refused with 1003 at their first header.
+/// Taken frames leave `in` in chunks, not one erase per frame: a buffer of
+/// thousands of tiny frames costs linear time, not quadratic.
 class frame_reader {
 public:
   frame_reader(std::size_t max_message_bytes, uint16_t too_large_code)
@@ -68,13 +72,23 @@ public:
 
   read_event next(std::string& in);
 
+  /// Bytes of `in` not yet taken (a partial frame, or frames not read yet).
+  std::size_t pending(const std::string& in) const {
+    return in.size() - std::min(in.size(), taken_);
+  }
+
+  /// Forgets the input: call after clearing the buffer given to next().
+  void drop_input() { taken_ = 0; }
+
 private:
   read_event next_frame(std::string& in);
   read_event fail(uint16_t code, std::string reason);
+  void take(std::string& in, std::size_t n);
 
   std::size_t max_message_bytes_;
   uint16_t too_large_code_;
-  std::string message_; // fragments of the message being reassembled
+  std::size_t taken_ = 0; // bytes at the front of `in` already read
+  std::string message_;   // fragments of the message being reassembled
   bool in_message_ = false;
   bool failed_ = false;
   boost::beast::websocket::detail::utf8_checker utf8_;

@@ -2,8 +2,11 @@
 //
 // Reads wait for the socket to be readable, then take what is there into a
 // buffer shared by the io thread and keep only an incomplete frame, so an
-// idle connection holds no buffer. Writes gather every queued frame (up to
-// max_batch) into one send.
+// idle connection holds no buffer. One pass reads at most one scratch
+// buffer and handles at most frames_per_pass frames; if more may be there
+// it is posted behind the other ready handlers instead of looping, so a
+// flood on one socket cannot hold the io thread. Writes gather queued
+// frames (up to max_batch frames or max_send_bytes) into one send.
 #include "src/net/websocket_session.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -31,6 +34,8 @@ constexpr auto ping_after = std::chrono::seconds{20}; // of silence
 constexpr auto drop_after = std::chrono::seconds{40}; // of silence
 constexpr auto close_grace = std::chrono::seconds{2}; // for the close reply
 constexpr std::size_t max_batch = 256;                // frames per send
+constexpr std::size_t max_send_bytes = 256 * 1024;    // bytes per send
+constexpr std::size_t frames_per_pass = 64;           // client frames
 
 } // namespace
 
@@ -50,7 +55,6 @@ public:
   void reply(std::string message) override {
     auto frame = std::make_shared<push_message>();
     frame->json = std::move(message);
-    frame->from_history = true; // a reply never counts against the bound
     push(std::move(frame));
   }
 
@@ -69,6 +73,19 @@ public:
                  });
   }
 
+  void when_drained(std::function<void()> then) override {
+    if (auto s = session_.lock())
+      asio::post(s->socket_.get_executor(),
+                 [s, then = std::move(then)]() mutable {
+                   if (s->shut_ || s->closing_)
+                     return; // never: the connection is going
+                   if (!s->writing_ && s->queue_.empty())
+                     then();
+                   else
+                     s->on_drained_.push_back(std::move(then));
+                 });
+  }
+
 private:
   std::weak_ptr<websocket_session> session_;
   delivery_lane* lane_; // outlives every session
@@ -82,6 +99,7 @@ websocket_session::websocket_session(beast::tcp_stream&& stream,
     : handshake_(std::make_unique<handshake_stream>(std::move(stream))),
       socket_(handshake_->get_executor()),
       reader_(limits.max_frame_bytes, close_code::frame_too_large),
+      frame_budget_(limits.frame_rate, limits.frame_burst),
       connection_(std::move(connection)),
       limits_(limits),
       stats_(std::move(stats)),
@@ -138,33 +156,65 @@ void websocket_session::on_readable(error_code ec) {
     return shut();
   // One buffer per io thread: only an incomplete frame stays with us.
   static thread_local std::array<char, 64 * 1024> scratch;
-  for (;;) {
-    std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
-    if (ec == asio::error::would_block)
-      break;
-    if (ec)
-      return shut(); // reset or end of stream: the destructor tells the actor
-    last_heard_ = std::chrono::steady_clock::now();
-    ping_sent_ = false;
-    in_.append(scratch.data(), n);
-    if (!handle_frames())
-      return;
-    if (n < scratch.size())
-      break;
+  std::size_t n = 0;
+  if (discarding_) {
+    n = socket_.read_some(asio::buffer(scratch), ec);
+    if (ec && ec != asio::error::would_block)
+      return shut(); // the client closed too
+    if (n == scratch.size())
+      asio::post(socket_.get_executor(),
+                 [self = shared_from_this()] { self->on_readable({}); });
+    else
+      read();
+    return;
   }
-  if (in_.empty() && in_.capacity() > 1024)
+  // Read more only when what is buffered is less than a pass could take:
+  // the frames left by the last pass come first.
+  if (reader_.pending(in_) < scratch.size()) {
+    n = socket_.read_some(asio::buffer(scratch), ec);
+    if (ec && ec != asio::error::would_block)
+      return shut(); // reset or end of stream: the destructor tells the actor
+    if (!ec) {
+      last_heard_ = std::chrono::steady_clock::now();
+      ping_sent_ = false;
+      in_.append(scratch.data(), n);
+    }
+  }
+  auto outcome = handle_frames();
+  if (outcome == pass::gone)
+    return;
+  if (outcome == pass::more || n == scratch.size()) {
+    // Behind every other ready handler: one socket gets one pass at a time.
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->on_readable({}); });
+    return;
+  }
+  if (in_.empty() && in_.capacity() > 1024) {
     std::string{}.swap(in_);
+    reader_.drop_input();
+  }
   read();
 }
 
-bool websocket_session::handle_frames() {
+websocket_session::pass websocket_session::handle_frames() {
   using kind = ws::read_event::kind;
-  for (;;) {
+  for (std::size_t frames = 0; frames < frames_per_pass; ++frames) {
     auto event = reader_.next(in_);
+    if (event.what == kind::need_more)
+      return pass::done;
+    // Every frame costs, whatever it is, before its content is looked at;
+    // once we are closing, only the client's close frame still matters.
+    if (!closing_ && !peer_closed_ && !frame_budget_.take()) {
+      in_.clear();
+      reader_.drop_input();
+      fail_with(close_code::rate_limited, "rate limited");
+      return shut_ ? pass::gone : pass::done;
+    }
     switch (event.what) {
     case kind::need_more:
     case kind::fragment:
-      return true;
+    case kind::pong:
+      break;
     case kind::text:
       if (!closing_ && !peer_closed_)
         caf::anon_send(connection_, live::parse_client_frame(event.payload));
@@ -173,11 +223,10 @@ bool websocket_session::handle_frames() {
       if (!closing_ && !peer_closed_) {
         auto pong = std::make_shared<push_message>();
         pong->json = std::move(event.payload);
-        pong->from_history = true;
         enqueue(std::move(pong), ws::opcode::pong);
+        if (shut_)
+          return pass::gone;
       }
-      break;
-    case kind::pong:
       break;
     case kind::close:
       if (peer_closed_)
@@ -186,28 +235,38 @@ bool websocket_session::handle_frames() {
       if (closing_) { // the answer to our close
         if (!writing_)
           shut();
-        return false;
+        return pass::gone;
       }
       // Echo it (RFC 6455 5.5.1), then close the socket once it is sent.
       close_with(event.code == 1005 ? 0 : event.code, "");
       in_.clear();
-      return !shut_;
+      reader_.drop_input();
+      return shut_ ? pass::gone : pass::done;
     case kind::fail:
       in_.clear();
-      close_with(event.code, event.reason);
-      return !shut_;
+      reader_.drop_input();
+      fail_with(event.code, event.reason);
+      return shut_ ? pass::gone : pass::done;
     }
   }
+  return pass::more;
 }
 
 void websocket_session::enqueue(push_ptr message, uint8_t opcode, bool later) {
   if (!open_ || shut_ || (closing_ && opcode != ws::opcode::close))
     return;
-  if (!message->from_history && queue_.size() >= limits_.max_queue) {
+  // One bound over everything queued for this connection, whatever it is:
+  // a client that sends pings and never reads is as slow as one that does
+  // not read its pushes.
+  auto bytes = message->json.size();
+  if (opcode != ws::opcode::close &&
+      (queue_.size() + sending_.size() >= limits_.max_queue ||
+       queued_bytes_ + bytes > limits_.max_queue_bytes)) {
     stats_->pubsub.dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
-    close_with(close_code::too_slow, "consumer too slow");
+    fail_with(close_code::too_slow, "consumer too slow");
     return;
   }
+  queued_bytes_ += bytes;
   queue_.push_back({std::move(message), opcode});
   if (later && lane_) {
     if (!writing_) // else the write's completion takes it
@@ -221,7 +280,12 @@ void websocket_session::write_next() {
   flush_wanted_ = false;
   if (writing_ || queue_.empty() || shut_)
     return;
-  std::size_t n = std::min(queue_.size(), max_batch);
+  // One send carries a bounded amount: a connection with a long backlog
+  // cannot make one write pass of the lane take long.
+  std::size_t n = 0, bytes = 0;
+  while (n < queue_.size() && n < max_batch &&
+         (n == 0 || bytes + queue_[n].message->json.size() <= max_send_bytes))
+    bytes += queue_[n++].message->json.size();
   sending_.assign(
       std::make_move_iterator(queue_.begin()),
       std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
@@ -242,21 +306,43 @@ void websocket_session::write_next() {
                       if (ec) {
                         self->sending_.clear();
                         self->queue_.clear();
+                        self->queued_bytes_ = 0;
                         return self->shut();
                       }
-                      std::size_t pushes = 0;
-                      bool sent_close = false;
-                      for (auto& frame : self->sending_) {
-                        pushes += frame.opcode == ws::opcode::text;
-                        sent_close |= frame.opcode == ws::opcode::close;
-                      }
-                      self->stats_->pubsub.delivered.fetch_add(
-                          pushes, std::memory_order_relaxed);
-                      self->sending_.clear();
-                      if (sent_close && self->peer_closed_)
-                        return self->shut();
-                      self->write_next();
+                      self->on_written();
                     });
+}
+
+void websocket_session::on_written() {
+  std::size_t pushes = 0;
+  bool sent_close = false;
+  for (auto& frame : sending_) {
+    pushes += frame.opcode == ws::opcode::text;
+    sent_close |= frame.opcode == ws::opcode::close;
+    queued_bytes_ -= std::min(queued_bytes_, frame.message->json.size());
+  }
+  stats_->pubsub.delivered.fetch_add(pushes, std::memory_order_relaxed);
+  sending_.clear();
+  if (sent_close && peer_closed_)
+    return shut();
+  if (sent_close && fail_after_close_) {
+    // Half-close and discard what the client still sends until it closes
+    // or the close grace runs out (tick): closing with unread bytes would
+    // make the kernel reset the connection and drop our close frame before
+    // the client reads it (cf. nginx's lingering_close).
+    error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    discarding_ = true;
+    return;
+  }
+  if (queue_.empty() && !on_drained_.empty() && !closing_) {
+    // Senders pacing themselves (history) queue more from here.
+    auto drained = std::move(on_drained_);
+    on_drained_.clear();
+    for (auto& then : drained)
+      then();
+  }
+  write_next();
 }
 
 void websocket_session::close_with(uint16_t code, std::string reason) {
@@ -264,15 +350,26 @@ void websocket_session::close_with(uint16_t code, std::string reason) {
     return;
   closing_ = true;
   queue_.clear();
+  on_drained_.clear();
+  queued_bytes_ = 0;
+  for (auto& frame : sending_)
+    queued_bytes_ += frame.message->json.size();
   auto frame = std::make_shared<push_message>();
   if (code != 0)
     frame->json = ws::close_payload(code, reason);
-  frame->from_history = true;
   queue_.push_back({std::move(frame), ws::opcode::close});
   // A client that does not read never lets the close frame out, and one
   // that does not answer it keeps the socket: tick() drops it after a moment.
   closing_since_ = std::chrono::steady_clock::now();
   write_next();
+}
+
+void websocket_session::fail_with(uint16_t code, std::string reason) {
+  // A client that broke a rule gets the close frame but no wait for its
+  // answer (RFC 6455 7.1.7, "fail the connection"): it could keep the
+  // socket busy with more of the same until the close grace ran out.
+  fail_after_close_ = true;
+  close_with(code, std::move(reason));
 }
 
 void websocket_session::start_ticking() {
@@ -305,7 +402,6 @@ void websocket_session::tick(std::chrono::steady_clock::time_point now) {
   if (silent >= ping_after && !ping_sent_) {
     ping_sent_ = true;
     auto ping = std::make_shared<push_message>();
-    ping->from_history = true;
     enqueue(std::move(ping), ws::opcode::ping);
   }
 }
@@ -315,6 +411,7 @@ void websocket_session::shut() {
     return;
   shut_ = true;
   queue_.clear();
+  on_drained_.clear();
   error_code ignored;
   if (timer_)
     timer_->cancel();

@@ -7,13 +7,21 @@
 // actors queue through its push_sink — every frame queued since the last
 // write goes out in one send, so a busy connection costs one system call
 // per batch instead of one per push. It makes no application decision.
+// Hostile clients are the normal case: every client frame (control frames,
+// fragments, empty continuations) is charged to the frame budget before
+// anything is parsed (4029 past it); one read pass takes a bounded number
+// of bytes and frames, then yields to the other connections; everything
+// queued outbound (pushes, replies, pongs, history) counts against one
+// bound in frames and bytes (4008 past it).
 // Must never: hold a read buffer while idle (idle connections are the
-// node's memory budget), or let a write overtake another one.
+// node's memory budget), let a write overtake another one, or queue
+// anything outside the outbound bound but the one close frame.
 #pragma once
 
 #include "switchboard/live.hpp"
 #include "switchboard/node_stats.hpp"
 
+#include "src/live/token_bucket.hpp"
 #include "src/net/delivery_lane.hpp"
 #include "src/net/websocket_frames.hpp"
 
@@ -25,6 +33,7 @@
 #include <caf/actor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +42,10 @@ namespace switchboard::net {
 
 struct websocket_limits {
   std::size_t max_frame_bytes = 64 * 1024;
-  std::size_t max_queue = 1024; // queued outbound frames before 4008
+  std::size_t max_queue = 1024;              // outbound frames before 4008
+  std::size_t max_queue_bytes = 1024 * 1024; // outbound bytes before 4008
+  uint32_t frame_rate = 50;                  // client frames per second
+  uint32_t frame_burst = 100;                // ... at once after a pause
 };
 
 class websocket_session
@@ -73,12 +85,17 @@ private:
 
   void read();
   void on_readable(boost::system::error_code ec);
-  /// Handles every complete frame in in_; false once the socket is gone.
-  bool handle_frames();
+  enum class pass { gone, done, more };
+  /// Handles the complete frames in in_, at most a pass's worth: `more`
+  /// when frames may be left for the next pass, `gone` once the socket is.
+  pass handle_frames();
   /// Queues a frame; `later`: leave the write to the lane's flush.
   void enqueue(push_ptr message, uint8_t opcode, bool later = false);
   void write_next();
+  void on_written();
   void close_with(uint16_t code, std::string reason);
+  /// Closes for a broken rule: the socket goes once the close frame is out.
+  void fail_with(uint16_t code, std::string reason);
   void start_ticking();
   void shut();
 
@@ -88,12 +105,15 @@ private:
   boost::asio::ip::tcp::socket socket_;
   std::string in_; // a partial frame (empty while idle)
   ws::frame_reader reader_;
+  live::token_bucket frame_budget_; // every client frame is charged
   caf::actor connection_;
   websocket_limits limits_;
   std::shared_ptr<node_stats> stats_;
   std::shared_ptr<io_delivery_lane> lane_; // null: write at once
   std::vector<outbound> queue_;            // waiting for the write in flight
   std::vector<outbound> sending_;          // in the write in flight
+  std::size_t queued_bytes_ = 0;           // of queue_ and sending_
+  std::vector<std::function<void()>> on_drained_; // see push_sink
   std::vector<ws::frame_header> headers_;
   std::vector<boost::asio::const_buffer> buffers_;
   // Calls tick() every second when there is no lane to do it (several io
@@ -104,8 +124,10 @@ private:
   bool ping_sent_ = false;
   bool open_ = false;
   bool writing_ = false;
-  bool closing_ = false;     // our close frame is queued or sent
-  bool peer_closed_ = false; // the client's close frame arrived
+  bool closing_ = false;          // our close frame is queued or sent
+  bool peer_closed_ = false;      // the client's close frame arrived
+  bool fail_after_close_ = false; // linger once our close frame is written
+  bool discarding_ = false;       // lingering: reads are thrown away
   bool shut_ = false;
   std::shared_ptr<void> slot_; // released when the socket closes
 };
