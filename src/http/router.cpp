@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace switchboard::http {
@@ -59,9 +60,29 @@ std::vector<std::string> split_path(std::string_view path) {
 } // namespace
 
 void router::add(std::string method, std::string_view pattern,
-                 handler_fn handler) {
-  routes_.push_back({std::move(method), split_path(pattern), handler});
+                 handler_fn handler, std::vector<std::string> query) {
+  query.emplace_back("access_token");
+  routes_.push_back(
+      {std::move(method), split_path(pattern), handler, std::move(query)});
 }
+
+namespace {
+
+/// The first query parameter `r` does not take or that comes twice, if any.
+const std::string* refused_param(const std::vector<std::string>& allowed,
+                                 const route_call& call) {
+  for (std::size_t i = 0; i < call.query.size(); ++i) {
+    const auto& key = call.query[i].first;
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      return &key;
+    for (std::size_t j = 0; j < i; ++j)
+      if (call.query[j].first == key)
+        return &key;
+  }
+  return nullptr;
+}
+
+} // namespace
 
 void router::dispatch(route_call& call) const {
   auto parsed = boost::urls::parse_origin_form(call.request.target);
@@ -97,6 +118,12 @@ void router::dispatch(route_call& call) const {
     if (r.method != call.request.method &&
         !(r.method == "GET" && call.request.method == "HEAD"))
       continue;
+    if (auto* bad = refused_param(r.query, call)) {
+      // Names are the client's bytes: cut, so the answer stays small.
+      call.respond(bad_request("query parameter " + bad->substr(0, 64) +
+                               ": not taken here (or given twice)"));
+      return;
+    }
     call.params = std::move(params);
     r.handler(call);
     return;

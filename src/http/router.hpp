@@ -47,8 +47,13 @@ using handler_fn = void (*)(route_call& call);
 
 class router {
 public:
-  /// Registers `pattern` such as "/api/books/:id" for `method`.
-  void add(std::string method, std::string_view pattern, handler_fn handler);
+  /// Registers `pattern` such as "/api/books/:id" for `method`, taking the
+  /// query parameters named in `query` (and access_token, a credential).
+  /// Any other parameter, or one given twice, is a 400 that names it: a
+  /// request has one spelling, so junk query strings cannot make the node
+  /// keep (cache, hot responses) one copy of an answer per spelling.
+  void add(std::string method, std::string_view pattern, handler_fn handler,
+           std::vector<std::string> query = {});
 
   /// Runs `handler` for GET/HEAD requests no route matches (static files).
   void fallback(handler_fn handler) { fallback_ = handler; }
@@ -61,6 +66,7 @@ private:
     std::string method;
     std::vector<std::string> segments; // ":x" matches any one segment
     handler_fn handler;
+    std::vector<std::string> query; // the parameters it takes
   };
   std::vector<route> routes_;
   handler_fn fallback_ = nullptr;

@@ -12,7 +12,7 @@ const router& node_routes() {
     r.add("POST", "/api/auth/login", login);
     r.add("POST", "/api/auth/logout", logout);
     // cached reads and their writes
-    r.add("GET", "/api/books", list_books);
+    r.add("GET", "/api/books", list_books, {"limit", "after"});
     r.add("POST", "/api/books", create_book);
     r.add("GET", "/api/books/:id", get_book);
     r.add("PATCH", "/api/books/:id", patch_book);
@@ -25,12 +25,13 @@ const router& node_routes() {
     r.add("DELETE", "/api/users/me", delete_me);
     r.add("GET", "/api/coin-packages", get_coin_packages);
     // live comments, wallet, notifications, follows
-    r.add("GET", "/api/chapters/:id/comments", list_comments);
+    r.add("GET", "/api/chapters/:id/comments", list_comments,
+          {"limit", "before"});
     r.add("POST", "/api/chapters/:id/comments", post_comment);
     r.add("GET", "/api/me/balance", get_balance);
     r.add("POST", "/api/me/purchases", post_purchase);
     r.add("POST", "/api/gifts", post_gift);
-    r.add("GET", "/api/me/notifications", get_notifications);
+    r.add("GET", "/api/me/notifications", get_notifications, {"limit"});
     r.add("POST", "/api/me/notifications/:id/read", post_notification_read);
     r.add("POST", "/api/books/:id/follow", follow_book);
     r.add("DELETE", "/api/books/:id/follow", unfollow_book);

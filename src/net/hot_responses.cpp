@@ -3,6 +3,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace switchboard::net {
 
 namespace {
@@ -30,6 +32,13 @@ const std::string* header(const http_response& response,
 
 } // namespace
 
+std::size_t hot_responses::size_of(const std::string& target,
+                                   const entry& kept) {
+  // The strings' bytes plus the map node's overhead, roughly.
+  return target.size() + kept.body.size() + kept.etag.size() +
+         kept.cache_control.size() + kept.content_type.size() + 128;
+}
+
 void hot_responses::stale_from(uint64_t generation) {
   boost::asio::post(io_, [weak = weak_from_this(), generation] {
     auto self = weak.lock();
@@ -37,6 +46,7 @@ void hot_responses::stale_from(uint64_t generation) {
       return;
     self->floor_ = generation;
     self->entries_.clear();
+    self->bytes_ = 0;
   });
 }
 
@@ -56,6 +66,7 @@ hot_responses::answer(const http_request& request) {
     return std::nullopt;
   auto& kept = i->second;
   if (kept.generation < floor_ || kept.until_ms <= wall_ms()) {
+    bytes_ -= std::min(bytes_, size_of(i->first, kept));
     entries_.erase(i);
     return std::nullopt;
   }
@@ -84,17 +95,27 @@ void hot_responses::keep(const std::string& target,
   if (etag == nullptr || cache_control == nullptr)
     return;
   auto until = std::min(response.reuse_until_ms, wall_ms() + max_age_ms_);
-  if (entries_.size() >= max_entries_ && entries_.count(target) == 0) {
+  entry kept{response.body,
+             *etag,
+             *cache_control,
+             response.content_type,
+             response.reuse_generation,
+             until};
+  auto size = size_of(target, kept);
+  if (size > max_bytes_)
+    return;
+  if (auto old = entries_.find(target); old != entries_.end()) {
+    bytes_ -= std::min(bytes_, size_of(old->first, old->second));
+    entries_.erase(old);
+  }
+  if (entries_.size() >= max_entries_ || bytes_ + size > max_bytes_) {
     // Full: start over rather than track recency; a second of misses
     // refills what is hot.
     entries_.clear();
+    bytes_ = 0;
   }
-  entries_[target] = entry{response.body,
-                           *etag,
-                           *cache_control,
-                           response.content_type,
-                           response.reuse_generation,
-                           until};
+  bytes_ += size;
+  entries_.emplace(target, std::move(kept));
 }
 
 } // namespace switchboard::net

@@ -10,7 +10,9 @@
 // very next read (docs/architecture.md, "Hot responses").
 // Must never: be used with several io threads (the ordering argument needs
 // one FIFO queue; node.cpp makes it only then), answer a request that
-// carries credentials, or grow past max_entries.
+// carries credentials, or grow past max_entries or max_bytes. Keys are raw
+// targets, but only targets the router accepted (unknown or repeated query
+// parameters are 400s, never kept), so junk query strings cannot fill it.
 #pragma once
 
 #include "switchboard/cache.hpp"
@@ -32,10 +34,11 @@ class hot_responses : public cache_listener,
                       public std::enable_shared_from_this<hot_responses> {
 public:
   hot_responses(boost::asio::any_io_executor io, std::size_t max_entries,
-                std::chrono::milliseconds max_age,
+                std::size_t max_bytes, std::chrono::milliseconds max_age,
                 std::shared_ptr<node_stats> stats)
       : io_(std::move(io)),
         max_entries_(max_entries),
+        max_bytes_(max_bytes),
         max_age_ms_(max_age.count()),
         stats_(std::move(stats)) {}
 
@@ -56,8 +59,12 @@ private:
     int64_t until_ms;
   };
 
+  static std::size_t size_of(const std::string& target, const entry& kept);
+
   boost::asio::any_io_executor io_;
   std::size_t max_entries_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0; // of every kept entry, keys included
   int64_t max_age_ms_;
   std::shared_ptr<node_stats> stats_;
   uint64_t floor_ = 0; // io thread: answers of older generations are stale
