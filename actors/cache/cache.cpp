@@ -107,7 +107,7 @@ caf::actor& entry_for(cache_actor* self, const cache_request& request) {
                            cfg.node_id + "/" + std::to_string(++st.next_entry),
                            cfg.redis_bridge, cfg.db_pool, cfg.redis_timeout,
                            cfg.db_timeout, cfg.lease_wait, cfg.soft_timeout,
-                           cfg.ttl_jitter_percent});
+                           cfg.ttl_jitter_percent, cfg.group_members_max});
     self->monitor(slot.entry);
   }
   ++slot.forwarded;
@@ -374,7 +374,8 @@ caf::behavior cache_impl(cache_actor* self, std::shared_ptr<node_stats> stats,
         auto promise = self->make_response_promise();
         st.invalidations.emplace(id, pending_invalidation{promise});
         redis_command script{"EVAL", cache_keys::invalidate_script,
-                             std::to_string(groups.size() * 2)};
+                             std::to_string(groups.size() * 2 + 1),
+                             cache_keys::serial(st.config.key_prefix)};
         std::string message = "inval " + id + " " + st.config.node_id;
         for (auto& group : groups) {
           script.push_back(cache_keys::version(st.config.key_prefix, group));

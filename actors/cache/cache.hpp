@@ -37,6 +37,8 @@ struct cache_config {
   std::size_t l1_max_entries = 100'000;
   std::size_t l1_max_bytes = 64u << 20;
   unsigned ttl_jitter_percent = 10;
+  /// Value keys one group's member set lists in Redis (cache_keys.hpp).
+  std::size_t group_members_max = 10'000;
   /// Told of every generation change (may be null).
   std::shared_ptr<cache_listener> listener;
 };

@@ -6,7 +6,7 @@
 //           background refresh), or -> waiting (another node holds the
 //           lease: wait for its "fill", bounded by lease_wait), or -> loading.
 //   loading -> the database job; on success store with the version read in
-//           lookup (refused if an invalidation bumped it meanwhile), publish
+//           lookup (refused if an invalidation changed it meanwhile), publish
 //           "fill", answer miss/coalesced; on failure answer with the stale
 //           fallback if there is one (X-Cache: stale), else unavailable.
 //
@@ -201,7 +201,8 @@ void store(cache_entry_actor* self, const cached_value& value,
                               cache_keys::lease(prefix, st.config.key),
                               st.version, value.encode(), ttl,
                               st.config.lease_token,
-                              cache_keys::bookkeeping_ttl_ms})
+                              cache_keys::bookkeeping_ttl_ms,
+                              std::to_string(st.config.group_members_max)})
       .then(
           [=](redis_reply& reply) {
             if (reply.type == redis_reply::kind::integer && reply.integer == 0)
@@ -363,15 +364,16 @@ void lookup(cache_entry_actor* self, int mode) {
   self->request(
           st.config.redis_bridge, st.config.redis_timeout,
           redis_cmd_atom::value,
-          redis_command{"EVAL", cache_keys::get_or_lease_script, "3",
+          redis_command{"EVAL", cache_keys::get_or_lease_script, "4",
                         cache_keys::value(prefix, st.config.key),
                         cache_keys::version(prefix, st.request.group),
                         cache_keys::lease(prefix, st.config.key),
-                        st.config.lease_token,
+                        cache_keys::serial(prefix), st.config.lease_token,
                         std::to_string(st.config.db_timeout.count() +
                                        st.config.redis_timeout.count() + 1000),
                         std::to_string(mode), std::to_string(wall_clock_ms()),
-                        std::to_string(ms(st.request.policy.stale))})
+                        std::to_string(ms(st.request.policy.stale)),
+                        cache_keys::bookkeeping_ttl_ms})
       .then(
           [=](redis_reply& reply) {
             auto& st = self->state;

@@ -32,6 +32,7 @@ struct cache_entry_config {
   std::chrono::milliseconds lease_wait;   // wait for another node's load
   std::chrono::milliseconds soft_timeout; // then answer stale if we can
   unsigned ttl_jitter_percent = 10;
+  std::size_t group_members_max = 10'000; // value keys listed per group
 };
 
 /// Spawns an entry owned by `parent`. It accepts

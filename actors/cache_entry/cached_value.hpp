@@ -1,7 +1,9 @@
 // cached_value — one cached answer as both cache levels hold it, and its
 // Redis encoding "<fresh_until_ms> <load_ms> <body>" (body `!404` for a
-// remembered miss). Times are wall-clock milliseconds so that every node
-// reads the same freshness from a value another node stored.
+// remembered miss); in Redis the scripts of cache_keys.hpp put the group
+// version in front and take it off again, so it never reaches this code. Times
+// are wall-clock milliseconds so that every node reads the same freshness from
+// a value another node stored.
 #pragma once
 
 #include "switchboard/cache.hpp"

@@ -99,10 +99,20 @@ void publish(caf::event_based_actor* self, live_connection& conn,
     return;
   }
   const auto& cfg = *conn.node->config;
-  auto command = live::publish_command(
-      cfg.redis_key_prefix, check.canonical, "message", frame.data_json, "",
-      live::history_settings{cfg.channel_history_size,
-                             int64_t{cfg.channel_history_ttl_s} * 1000});
+  live::history_settings history{cfg.channel_history_size,
+                                 int64_t{cfg.channel_history_ttl_s} * 1000};
+  // A publish may bring a collab channel into existence (and with it a
+  // counter, a history and presence keys in Redis): how many one user may
+  // create is bounded, checked in the publishing script itself.
+  auto command =
+      cfg.live_new_channels_per_user > 0
+          ? live::client_publish_command(
+                cfg.redis_key_prefix, check.canonical, frame.data_json, history,
+                live::creation_limit{
+                    live::new_channels_key(cfg.redis_key_prefix, conn.user_id),
+                    cfg.live_new_channels_per_user, 3'600'000})
+          : live::publish_command(cfg.redis_key_prefix, check.canonical,
+                                  "message", frame.data_json, "", history);
   auto sink = conn.sink;
   auto id = frame.id;
   auto channel = check.canonical;
@@ -113,6 +123,18 @@ void publish(caf::event_based_actor* self, live_connection& conn,
           [sink, id, channel](redis_reply& reply) {
             if (reply.type != redis_reply::kind::integer) {
               sink->reply(error_json(id, "unavailable", "publishing failed"));
+              return;
+            }
+            if (reply.integer < 0) { // refused: see client_publish_command
+              boost::json::object refused{
+                  {"ok", false},
+                  {"error",
+                   {{"code", "rate_limited"},
+                    {"message", "too many new channels; retry later"},
+                    {"retry_after_ms", -reply.integer}}}};
+              if (id > 0)
+                refused["id"] = id;
+              sink->reply(boost::json::serialize(refused));
               return;
             }
             auto offset = std::to_string(reply.integer);
@@ -128,7 +150,6 @@ void publish(caf::event_based_actor* self, live_connection& conn,
 void start_live(live_connection& conn, node_context_ptr node) {
   const auto& cfg = *node->config;
   conn.node = std::move(node);
-  conn.frames = live::token_bucket{cfg.live_frame_rate, cfg.live_frame_burst};
   conn.publishes =
       live::token_bucket{cfg.live_publish_rate, cfg.live_publish_burst};
 }
@@ -143,11 +164,6 @@ void join_session(caf::event_based_actor* self, live_connection& conn) {
 
 void handle_client_frame(caf::event_based_actor* self, live_connection& conn,
                          client_frame& frame) {
-  if (!conn.frames.take()) {
-    // A flood: no reply could keep up; the client may reconnect and resume.
-    conn.sink->close(close_code::rate_limited, "rate limited");
-    return;
-  }
   if (!frame.error.empty()) {
     conn.sink->reply(error_json(frame.id, "bad_request", frame.error));
     return;

@@ -84,7 +84,7 @@ void probe(redis_bridge_actor* self) {
   auto& st = self->state;
   self->delayed_send(self, st.config.probe_interval, probe_atom::value);
   expire_commands(self);
-  if (!st.subscribed || !st.counter->stats().redis_up) {
+  if (!st.subscribed || !(st.counter->stats().*st.config.redis_up)) {
     st.probe_sent.reset(); // a probe sent before the outage proves nothing
     return;
   }
@@ -239,7 +239,7 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         auto& st = self->state;
         st.subscribed = true;
         st.probe_sent.reset();
-        st.counter->stats().pubsub_up = true;
+        st.counter->stats().*st.config.pubsub_up = true;
         notify_all_subscribers(self, redis_resub_atom::value);
       },
       [=](redis_subok_atom, const std::string& channel) {
@@ -256,17 +256,17 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         auto& st = self->state;
         st.subscribed = false;
         st.confirmed.clear();
-        st.counter->stats().pubsub_up = false;
+        st.counter->stats().*st.config.pubsub_up = false;
         notify_all_subscribers(self, redis_lost_atom::value);
       },
       [=](probe_atom) { probe(self); },
       [=](redis_up_atom) {
-        self->state.counter->stats().redis_up = true;
+        self->state.counter->stats().*self->state.config.redis_up = true;
         notify_all_subscribers(self, redis_up_atom::value);
       },
       // The connection logs the loss itself, once, with its cause.
       [=](redis_down_atom) {
-        self->state.counter->stats().redis_up = false;
+        self->state.counter->stats().*self->state.config.redis_up = false;
         notify_all_subscribers(self, redis_down_atom::value);
       },
   };

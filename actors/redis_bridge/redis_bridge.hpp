@@ -32,6 +32,11 @@ struct redis_bridge_config {
   /// every request timeout wakes the clock thread twice, which costs more
   /// than the command itself when the node has one core.
   std::chrono::milliseconds command_timeout{1000};
+  /// Where the bridge reports its connections' health in node_stats: a
+  /// node with a separate cache Redis runs a second bridge that reports in
+  /// cache_redis_up / cache_pubsub_up.
+  std::atomic<bool> node_stats::*redis_up = &node_stats::redis_up;
+  std::atomic<bool> node_stats::*pubsub_up = &node_stats::pubsub_up;
 };
 
 /// Accepts:

@@ -28,9 +28,14 @@ struct node_config {
   uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
   std::size_t max_connections = 18'000; // open sockets per node, any kind
   std::size_t max_connections_per_ip = 1'024; // 0: no limit (behind nginx)
+  std::size_t http_pipeline_depth = 16; // requests read ahead per connection
+  uint32_t anon_requests_per_ip = 200;  // per second, without credentials
+  uint32_t anon_requests_burst = 400;   // ... at once after a pause
 
   // dependencies
   std::string redis_url = "redis://127.0.0.1:6379";
+  // The cache's own Redis (allkeys-lru); empty: the cache shares redis_url.
+  std::string redis_cache_url;
   std::string redis_key_prefix = "sb:";
   uint32_t redis_timeout_ms = 1'000;
   std::size_t redis_max_pending = 10'000;
@@ -54,18 +59,23 @@ struct node_config {
   uint32_t cache_soft_timeout_ms = 500;
   uint32_t cache_ack_timeout_ms = 500;
   uint32_t cache_outage_ttl_ms = 2'000; // L1 freshness while Redis is down
+  std::size_t cache_group_members_max = 10'000; // value keys listed per group
 
   // live updates
   std::size_t ws_max_frame_bytes = 64 * 1024;
-  std::size_t live_max_queue = 1024;  // queued pushes per connection
+  std::size_t live_max_queue = 1024;            // queued frames per connection
+  std::size_t live_max_queue_bytes = 1u << 20;  // ... and their bytes
+  std::size_t anon_subscriptions_per_ip = 4096; // anonymous, per address
   uint32_t live_coalesce_max_ms = 50; // longest wait between write passes
-  std::size_t cache_hot_max_entries = 10000; // io-thread answers kept
-  uint32_t cache_hot_max_age_ms = 1000;      // how long one is reused
-  std::size_t live_max_subscriptions = 128;  // channels per connection
-  uint32_t live_publish_rate = 10;           // client publishes per second
+  std::size_t cache_hot_max_entries = 10000;  // io-thread answers kept
+  std::size_t cache_hot_max_bytes = 8u << 20; // ... and their bytes
+  uint32_t cache_hot_max_age_ms = 1000;       // how long one is reused
+  std::size_t live_max_subscriptions = 128;   // channels per connection
+  uint32_t live_publish_rate = 10;            // client publishes per second
   uint32_t live_publish_burst = 20; // ... allowed at once after a pause
-  uint32_t live_frame_rate = 50;    // client frames per second (4029 above)
-  uint32_t live_frame_burst = 100;  // ... allowed at once after a pause
+  uint32_t live_new_channels_per_user = 100; // per hour, by client publish
+  uint32_t live_frame_rate = 50;   // client frames per second (4029 above)
+  uint32_t live_frame_burst = 100; // ... allowed at once after a pause
   std::size_t channel_history_size = 1000;
   uint32_t channel_history_ttl_s = 24 * 3600;
 
@@ -81,6 +91,13 @@ struct node_config {
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
   uint32_t requests_per_token_per_s = 50; // authenticated HTTP; 0: no limit
+
+  // login and register (src/http/auth_limits, actors/db_pool)
+  uint32_t auth_window_s = 60;           // the counters' fixed window
+  uint32_t auth_attempts_per_ip = 30;    // login + register per address; 0: off
+  uint32_t auth_attempts_per_user = 10;  // failed logins per username; 0: off
+  std::size_t auth_hash_concurrency = 2; // db workers hashing at once
+  uint32_t auth_hash_queue_ms = 2'000;   // a hash job waiting longer: 503
 
   // test-only fault injection (0: off)
   uint32_t fault_db_delay_ms = 0;

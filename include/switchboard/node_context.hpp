@@ -53,8 +53,9 @@ struct node_context {
   caf::actor cache;
   caf::actor db_pool;
   caf::actor redis_bridge;
-  caf::actor channels; // channel_registry
-  caf::actor sessions; // session_registry
+  caf::actor cache_redis_bridge; // the cache's own Redis; null: it shares ours
+  caf::actor channels;           // channel_registry
+  caf::actor sessions;           // session_registry
   caf::actor fanout;
   std::shared_ptr<connection_tracker> connections;
   std::shared_ptr<const http::static_site> site; // the demo app's files

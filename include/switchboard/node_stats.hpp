@@ -65,6 +65,9 @@ struct node_stats {
   connection_stats connections;
   std::atomic<bool> redis_up{false};
   std::atomic<bool> pubsub_up{false};
+  // The same two for the cache's own Redis (redis_cache_url), when it has one.
+  std::atomic<bool> cache_redis_up{false};
+  std::atomic<bool> cache_pubsub_up{false};
   std::atomic<bool> db_up{false};
 
   actor_kind_stats& of(actor_kind kind) {

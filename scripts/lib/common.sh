@@ -189,16 +189,30 @@ _sb_tail_log() {
   tail -n 20 "$1" >&2 || true
 }
 
+# sb_start_redis DIR [--cache]: a private redis-server in DIR. The state one
+# (sessions, history, counters, presence) exports SB_REDIS_URL and never
+# evicts: at SB_REDIS_MAXMEMORY (default 1gb) its writes fail and the node
+# answers 503 rather than lose anything. With --cache it is the cache's own
+# (SB_REDIS_CACHE_URL): at SB_REDIS_CACHE_MAXMEMORY (default 512mb) it drops
+# the least recently used keys, which the cache is built to survive, and it
+# never persists. See docs/operations.md, "Redis keys and memory".
 sb_start_redis() {
-  local dir=${1:?sb_start_redis DIR}
+  local dir=${1:?sb_start_redis DIR [--cache]} role=state
+  [[ "${2:-}" == --cache ]] && role=cache
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  local memory=(--maxmemory "${SB_REDIS_MAXMEMORY:-1gb}" --maxmemory-policy noeviction
+    --appendonly "${SB_REDIS_APPENDONLY:-no}")
+  if [[ $role == cache ]]; then
+    memory=(--maxmemory "${SB_REDIS_CACHE_MAXMEMORY:-512mb}" --maxmemory-policy allkeys-lru
+      --appendonly no)
+  fi
   local attempt port pid end log="$dir/redis.log"
   for attempt in 1 2 3; do
     port=$(sb_free_port)
     _sb_detach_cmd
     (exec "${SB_DETACH[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' \
-      --appendonly "${SB_REDIS_APPENDONLY:-no}" --dir "$dir" --daemonize no) >"$log" 2>&1 &
+      "${memory[@]}" --dir "$dir" --daemonize no) >"$log" 2>&1 &
     pid=$!
     sb_track_pid "$pid" TERM 10 redis
     end=$((SECONDS + 20))
@@ -206,7 +220,11 @@ sb_start_redis() {
       # Ours, not another server that took the port first?
       if [[ "$(redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null |
         tr -d '\r' | sed -n 's/^process_id://p')" == "$pid" ]]; then
-        export SB_REDIS_URL="redis://127.0.0.1:$port"
+        if [[ $role == cache ]]; then
+          export SB_REDIS_CACHE_URL="redis://127.0.0.1:$port"
+        else
+          export SB_REDIS_URL="redis://127.0.0.1:$port"
+        fi
         return 0
       fi
       sleep 0.05
@@ -217,6 +235,22 @@ sb_start_redis() {
   done
   _sb_tail_log "$log"
   sb_die "redis-server did not answer PING (log: $log)"
+}
+
+# sb_start_redises DIR: the state Redis in DIR unless SB_REDIS_URL is set,
+# and the cache's in DIR-cache unless SB_REDIS_CACHE_URL or SB_REDIS_URL is
+# (a given SB_REDIS_URL alone: the cache shares it). Exports both URLs.
+sb_start_redises() {
+  local dir=${1:?sb_start_redises DIR} given=${SB_REDIS_URL:-}
+  if [[ -z "$given" ]]; then
+    sb_log "redis: starting $dir (state: noeviction, maxmemory ${SB_REDIS_MAXMEMORY:-1gb})"
+    sb_start_redis "$dir"
+  fi
+  if [[ -z "${SB_REDIS_CACHE_URL:-}" && -z "$given" ]]; then
+    sb_log "redis: starting $dir-cache (cache: allkeys-lru, maxmemory ${SB_REDIS_CACHE_MAXMEMORY:-512mb})"
+    sb_start_redis "$dir-cache" --cache
+  fi
+  export SB_REDIS_URL SB_REDIS_CACHE_URL="${SB_REDIS_CACHE_URL:-}"
 }
 
 # Directory holding initdb/postgres/pg_ctl (highest installed version, 15 first).

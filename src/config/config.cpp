@@ -106,8 +106,22 @@ const std::vector<option>& options() {
        "open connections from one client address; 0 turns the limit off "
        "(behind a balancer every client has its address: limit there)",
        integer(&C::max_connections_per_ip, 0, 1'000'000)},
+      {"http_pipeline_depth",
+       "requests one connection may send ahead of their answers (pipelined); "
+       "the connection is read no further until they are answered",
+       integer(&C::http_pipeline_depth, 1, 1024)},
+      {"anon_requests_per_ip",
+       "requests per second without credentials from one client address "
+       "(429 above; 0: no limit)",
+       integer(&C::anon_requests_per_ip, 0, 10'000'000)},
+      {"anon_requests_burst", "... allowed at once after a pause",
+       integer(&C::anon_requests_burst, 1, 10'000'000)},
       {"redis_url", "redis://[:password@]host[:port][/db]",
        text(&C::redis_url)},
+      {"redis_cache_url",
+       "the cache's own Redis (run it with maxmemory-policy allkeys-lru); "
+       "empty: the cache shares redis_url",
+       text(&C::redis_cache_url)},
       {"redis_key_prefix", "prefix of every Redis key this node writes",
        text(&C::redis_key_prefix)},
       {"redis_timeout_ms", "deadline of one Redis command",
@@ -158,15 +172,35 @@ const std::vector<option>& options() {
       {"cache_outage_ttl_ms",
        "while Redis is down, node-local values stay fresh at most this long",
        integer(&C::cache_outage_ttl_ms, 1, 600'000)},
+      {"cache_group_members_max",
+       "value keys one invalidation group lists in Redis (its m: set); more "
+       "are stored unlisted and expire by their TTL",
+       integer(&C::cache_group_members_max, 1, 10'000'000)},
       {"ws_max_frame_bytes", "largest WebSocket message accepted (4009 above)",
        integer(&C::ws_max_frame_bytes, 256, 16 << 20)},
       {"live_max_queue",
-       "pushes queued for one connection before it is cut off (4008)",
+       "frames queued for one connection (pushes, replies, pongs, history) "
+       "before it is cut off (4008, or the SSE stream ends)",
        integer(&C::live_max_queue, 1, 1'000'000)},
+      {"live_max_queue_bytes",
+       "bytes queued for one connection before it is cut off (4008, or the "
+       "SSE stream ends)",
+       integer(&C::live_max_queue_bytes, 4096, std::size_t{1} << 30)},
+      {"live_new_channels_per_user",
+       "collab channels one signed-in user may bring into existence per hour "
+       "by client publish (rate_limited above; 0: none)",
+       integer(&C::live_new_channels_per_user, 0, 10'000'000)},
+      {"anon_subscriptions_per_ip",
+       "channel subscriptions anonymous connections from one address may "
+       "hold at once (0: no limit)",
+       integer(&C::anon_subscriptions_per_ip, 0, 10'000'000)},
       {"cache_hot_max_entries",
        "fresh cache hits the io thread keeps to answer anonymous GETs "
        "without the actors (0: none)",
        integer(&C::cache_hot_max_entries, 0, 10'000'000)},
+      {"cache_hot_max_bytes",
+       "bytes of those answers the io thread keeps (0: none)",
+       integer(&C::cache_hot_max_bytes, 0, std::size_t{1} << 32)},
       {"cache_hot_max_age_ms",
        "longest the io thread reuses one such answer (0: never)",
        integer(&C::cache_hot_max_age_ms, 0, 60'000)},
@@ -213,6 +247,26 @@ const std::vector<option>& options() {
        integer(&C::requests_per_token_per_s, 0, 1'000'000)},
       {"session_ttl_s", "session tokens expire after this long unused",
        integer(&C::session_ttl_s, 60, 365 * 86'400)},
+      {"auth_window_s",
+       "the window of the login/register counters, in seconds (fixed: it "
+       "starts with the first attempt counted)",
+       integer(&C::auth_window_s, 1, 86'400)},
+      {"auth_attempts_per_ip",
+       "login and register attempts one client address may make per window, "
+       "across the cluster (429 above); 0: no limit",
+       integer(&C::auth_attempts_per_ip, 0, 10'000'000)},
+      {"auth_attempts_per_user",
+       "failed logins one username may have per window, across the cluster "
+       "(429 above, the right password too); 0: no limit",
+       integer(&C::auth_attempts_per_user, 0, 10'000'000)},
+      {"auth_hash_concurrency",
+       "database workers that may hash passwords at once (at most "
+       "db_pool_size - 1, so other jobs always have a worker)",
+       integer(&C::auth_hash_concurrency, 1, 256)},
+      {"auth_hash_queue_ms",
+       "a login or register that waited this long for a hashing slot is "
+       "answered 503 without hashing",
+       integer(&C::auth_hash_queue_ms, 1, 600'000)},
       {"fault_db_delay_ms",
        "TEST ONLY: delay every database job by this long (fault injection)",
        integer(&C::fault_db_delay_ms, 0, 60'000)},

@@ -39,44 +39,68 @@ void get_healthz(route_call& call) {
 }
 
 void get_readyz(route_call& call) {
-  // Ask both dependencies at once; answer when both have spoken.
+  // Ask every dependency at once; answer when all have spoken. A node with
+  // a Redis of its own for the cache (redis_cache_url) names it apart as
+  // "redis_cache".
   struct probe {
     responder respond;
+    bool own_cache_redis = false;
     int pending = 2;
     bool redis_ok = false;
+    bool cache_ok = true;
     bool postgres_ok = false;
     void done() {
       if (--pending > 0)
         return;
-      if (redis_ok && postgres_ok) {
-        respond(json_response({{"redis", "ok"}, {"postgres", "ok"}}));
+      boost::json::object body{{"redis", redis_ok ? "ok" : "down"}};
+      if (own_cache_redis)
+        body["redis_cache"] = cache_ok ? "ok" : "down";
+      body["postgres"] = postgres_ok ? "ok" : "down";
+      if (redis_ok && cache_ok && postgres_ok) {
+        respond(json_response(body));
         return;
       }
-      std::string down = !redis_ok && !postgres_ok ? "redis and postgres"
-                         : !redis_ok               ? "redis"
-                                                   : "postgres";
-      auto response = unavailable(down + " not answering");
-      response.body = boost::json::serialize(boost::json::object{
-          {"error",
-           {{"code", "unavailable"}, {"message", down + " not answering"}}},
-          {"redis", redis_ok ? "ok" : "down"},
-          {"postgres", postgres_ok ? "ok" : "down"}});
+      std::vector<std::string> down;
+      if (!redis_ok)
+        down.push_back("redis");
+      if (!cache_ok)
+        down.push_back("redis cache");
+      if (!postgres_ok)
+        down.push_back("postgres");
+      std::string names = down[0];
+      for (size_t i = 1; i < down.size(); ++i)
+        names += (i + 1 == down.size() ? " and " : ", ") + down[i];
+      auto response = unavailable(names + " not answering");
+      body["error"] = {{"code", "unavailable"},
+                       {"message", names + " not answering"}};
+      response.body = boost::json::serialize(body);
       respond(std::move(response));
     }
   };
   auto state = std::make_shared<probe>(probe{call.respond});
   auto timeout = std::chrono::milliseconds{call.node->config->redis_timeout_ms};
-  call.self
-      ->request(call.node->redis_bridge, timeout, redis_cmd_atom::value,
-                redis_command{"PING"})
-      .then(
-          [state, stats = call.node->stats](redis_reply& reply) {
-            // Ready only once the Pub/Sub subscription is confirmed: before
-            // that the node would miss invalidations and "fill" wake-ups.
-            state->redis_ok = reply.ok() && stats->pubsub_up.load();
-            state->done();
-          },
-          [state](caf::error&) { state->done(); });
+  // Ready only once the Pub/Sub subscription is confirmed: before that the
+  // node would miss pushes, invalidations and "fill" wake-ups.
+  auto ping = [&](const caf::actor& bridge, bool probe::*ok,
+                  std::atomic<bool> node_stats::*subscribed) {
+    call.self
+        ->request(bridge, timeout, redis_cmd_atom::value, redis_command{"PING"})
+        .then(
+            [state, ok, subscribed,
+             stats = call.node->stats](redis_reply& reply) {
+              (*state).*ok = reply.ok() && ((*stats).*subscribed).load();
+              state->done();
+            },
+            [state](caf::error&) { state->done(); });
+  };
+  ping(call.node->redis_bridge, &probe::redis_ok, &node_stats::pubsub_up);
+  if (call.node->cache_redis_bridge) {
+    state->own_cache_redis = true;
+    state->cache_ok = false;
+    ++state->pending;
+    ping(call.node->cache_redis_bridge, &probe::cache_ok,
+         &node_stats::cache_pubsub_up);
+  }
   call.self
       ->request(call.node->db_pool,
                 std::chrono::milliseconds{call.node->config->db_timeout_ms},

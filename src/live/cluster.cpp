@@ -17,6 +17,9 @@ for _, node in ipairs(gone) do
   redis.call('HDEL', KEYS[1], node)
   redis.call('ZREM', KEYS[2], node)
 end
+-- Once every node is gone nothing trims the view: let it expire instead.
+redis.call('PEXPIRE', KEYS[1], 2 * ttl)
+redis.call('PEXPIRE', KEYS[2], 2 * ttl)
 return #gone
 )lua";
 

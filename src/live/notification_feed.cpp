@@ -57,6 +57,7 @@ return 1
 // KEYS: list, unread, generation. ARGV: '{"id":<id>,' prefix, was_unread.
 constexpr const char* mark_read_script = R"lua(
 redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], 2592000000) -- feed_ttl_ms: never a key without one
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
 for i, entry in ipairs(entries) do

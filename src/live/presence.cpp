@@ -38,6 +38,9 @@ for i = 1, #gone, 2 do
   redis.call('HSET', KEYS[2], gone[i], tonumber(gone[i + 1]) - ttl)
   redis.call('DEL', ARGV[1] .. 'pu:' .. gone[i])
 end
+-- Renewed by every node with a user online: it expires only when no node
+-- has renewed anyone for 2 ttl, and then every entry in it was stale.
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], 2 * ttl) end
 return #gone / 2
 )lua";
 

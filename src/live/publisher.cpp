@@ -58,6 +58,27 @@ const std::string publish_script =
     "return sb_publish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], "
     "ARGV[4], ARGV[5], ARGV[6])\n";
 
+// KEYS: sequence, history, pubsub channel, creations counter. ARGV: as
+// publish_script, then the creation limit and its window ms. A channel
+// comes into existence when its sequence key does not exist yet; the
+// counter is read before it is bumped, so a refused publish costs nothing.
+const std::string client_publish_script = std::string{publish_function} + R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[7]) then
+    local left = redis.call('PTTL', KEYS[4])
+    if left < 1 then
+      -- a counter without a TTL (written by hand?) must not block for ever
+      redis.call('PEXPIRE', KEYS[4], ARGV[8])
+      left = tonumber(ARGV[8])
+    end
+    return -left
+  end
+  redis.call('INCR', KEYS[4])
+  if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], ARGV[8]) end
+end
+return sb_publish(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+)lua";
+
 } // namespace
 
 std::string publish_lua_function() {
@@ -116,6 +137,25 @@ redis_command publish_command(const std::string& prefix,
           std::to_string(history.ttl_ms),
           std::to_string(now),
           event};
+}
+
+std::string new_channels_key(const std::string& prefix, int64_t user_id) {
+  return prefix + "nc:" + std::to_string(user_id);
+}
+
+redis_command client_publish_command(const std::string& prefix,
+                                     const std::string& channel,
+                                     const std::string& data_json,
+                                     const history_settings& history,
+                                     const creation_limit& limit) {
+  auto command =
+      publish_command(prefix, channel, "message", data_json, "", history);
+  command[1] = client_publish_script;
+  command[2] = "4";
+  command.insert(command.begin() + 6, limit.counter_key);
+  command.push_back(std::to_string(limit.limit));
+  command.push_back(std::to_string(limit.window_ms));
+  return command;
 }
 
 push_ptr parse_published(const std::string& channel,

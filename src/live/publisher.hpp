@@ -33,6 +33,28 @@ publish_command(const std::string& prefix, const std::string& channel,
                 const std::string& event, const std::string& data_json,
                 const std::string& hints_json, const history_settings& history);
 
+/// The bound on channels one user brings into existence by publishing:
+/// at most `limit` publishes per `window_ms` (a fixed window that opens with
+/// the first) may find a channel's sequence key missing, i.e. create it.
+struct creation_limit {
+  std::string counter_key; // new_channels_key(...)
+  uint32_t limit = 100;
+  int64_t window_ms = 3'600'000;
+};
+
+/// `<prefix>nc:<user id>`: how many channels the user created this window.
+std::string new_channels_key(const std::string& prefix, int64_t user_id);
+
+/// publish_command for a client's publish, checked against `limit` in the
+/// same script: its reply is the new offset (> 0), or, when the publish
+/// would create a channel past the bound, minus the milliseconds until the
+/// window ends (< 0) and nothing was stored.
+redis_command client_publish_command(const std::string& prefix,
+                                     const std::string& channel,
+                                     const std::string& data_json,
+                                     const history_settings& history,
+                                     const creation_limit& limit);
+
 /// The Lua function `sb_publish(...)` the publish script is made of, for
 /// other scripts that publish as part of a larger atomic step.
 std::string publish_lua_function();

@@ -30,6 +30,7 @@
 
 #include <fstream>
 #include <future>
+#include <optional>
 #include <thread>
 
 namespace switchboard {
@@ -97,6 +98,19 @@ int run_node(const node_config& config) {
     spdlog::critical("redis_url '{}': {}", config.redis_url, redis_error);
     return 2;
   }
+  // The cache may have a Redis of its own (docs/operations.md, "Redis keys
+  // and memory"): one that evicts, apart from the state that must not be.
+  bool own_cache_redis = !config.redis_cache_url.empty() &&
+                         config.redis_cache_url != config.redis_url;
+  std::optional<redis::endpoint> cache_endpoint;
+  if (own_cache_redis) {
+    cache_endpoint = redis::parse_url(config.redis_cache_url, redis_error);
+    if (!cache_endpoint) {
+      spdlog::critical("redis_cache_url '{}': {}", config.redis_cache_url,
+                       redis_error);
+      return 2;
+    }
+  }
 
   // Declared before the actor system: actors post into it until they die.
   asio::io_context io{static_cast<int>(config.io_threads)};
@@ -128,14 +142,43 @@ int run_node(const node_config& config) {
           config.redis_key_prefix + "n:" + config.node_id + ":probe", ms{1000},
           ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
           ms{config.redis_timeout_ms}});
+  // The cache's bridge: everything the cache does (values, versions,
+  // leases, its invalidation Pub/Sub) goes to one instance, this one.
+  std::shared_ptr<redis::connection> cache_commands, cache_subscriber;
+  caf::actor cache_bridge = bridge;
+  if (own_cache_redis) {
+    cache_commands = std::make_shared<redis::connection>(
+        io, *cache_endpoint,
+        redis::connection::options{"redis-cache(commands)",
+                                   ms{config.redis_timeout_ms}, ms{2000},
+                                   false});
+    cache_subscriber = std::make_shared<redis::connection>(
+        io, *cache_endpoint,
+        redis::connection::options{"redis-cache(pubsub)",
+                                   ms{config.redis_timeout_ms}, ms{2000},
+                                   true});
+    redis_bridge_config cache_bridging{
+        config.redis_max_pending,
+        config.redis_key_prefix + "n:" + config.node_id + ":probe-cache",
+        ms{1000}, ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
+        ms{config.redis_timeout_ms}};
+    cache_bridging.redis_up = &node_stats::cache_redis_up;
+    cache_bridging.pubsub_up = &node_stats::cache_pubsub_up;
+    cache_bridge = spawn_redis_bridge(system, stats, cache_commands,
+                                      cache_subscriber, cache_bridging);
+  }
   auto pool = spawn_db_pool(
       system, stats,
       db_pool_config{db_worker_config{with_connect_timeout(config.database_url),
                                       ms{config.db_timeout_ms},
                                       ms{config.fault_db_delay_ms}},
-                     config.db_pool_size, config.db_queue_limit});
+                     config.db_pool_size,
+                     config.db_queue_limit,
+                     config.auth_hash_concurrency,
+                     ms{config.auth_hash_queue_ms},
+                     {}});
   cache_config caching;
-  caching.redis_bridge = bridge;
+  caching.redis_bridge = cache_bridge;
   caching.db_pool = pool;
   caching.node_id = config.node_id;
   caching.key_prefix = config.redis_key_prefix;
@@ -148,13 +191,14 @@ int run_node(const node_config& config) {
   caching.l1_max_entries = config.cache_l1_max_entries;
   caching.l1_max_bytes = config.cache_l1_max_bytes;
   caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
+  caching.group_members_max = config.cache_group_members_max;
   // Hot responses rely on the one io thread's FIFO queue (hot_responses.hpp).
   std::shared_ptr<net::hot_responses> hot;
   if (config.io_threads == 1 && config.cache_hot_max_entries > 0 &&
-      config.cache_hot_max_age_ms > 0) {
+      config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0) {
     hot = std::make_shared<net::hot_responses>(
         io.get_executor(), config.cache_hot_max_entries,
-        ms{config.cache_hot_max_age_ms}, stats);
+        config.cache_hot_max_bytes, ms{config.cache_hot_max_age_ms}, stats);
     caching.listener = hot;
   }
   auto cache = spawn_cache(system, stats, std::move(caching));
@@ -196,6 +240,8 @@ int run_node(const node_config& config) {
   context->cache = cache;
   context->db_pool = pool;
   context->redis_bridge = bridge;
+  if (own_cache_redis)
+    context->cache_redis_bridge = cache_bridge;
   context->channels = channels;
   context->sessions = sessions;
   context->fanout = fanout;
@@ -218,7 +264,11 @@ int run_node(const node_config& config) {
                           std::chrono::milliseconds{config.request_timeout_ms},
                           std::chrono::milliseconds{config.idle_timeout_ms},
                           config.ws_max_frame_bytes,
-                          config.live_max_queue};
+                          config.live_max_queue,
+                          config.live_max_queue_bytes,
+                          config.live_frame_rate,
+                          config.live_frame_burst,
+                          config.http_pipeline_depth};
   // One io thread: sessions share a delivery lane and need no strands.
   std::shared_ptr<net::io_delivery_lane> lane;
   if (config.io_threads == 1)
@@ -244,6 +294,11 @@ int run_node(const node_config& config) {
     caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
     redis_commands->stop();
     redis_subscriber->stop();
+    if (own_cache_redis) {
+      caf::anon_send_exit(cache_bridge, caf::exit_reason::user_shutdown);
+      cache_commands->stop();
+      cache_subscriber->stop();
+    }
     io.run_for(std::chrono::milliseconds{200});
     return 3;
   }
@@ -325,14 +380,24 @@ int run_node(const node_config& config) {
   caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
-  // Close both Redis connections on their strands and wait until they have,
+  if (own_cache_redis)
+    caf::anon_send_exit(cache_bridge, caf::exit_reason::user_shutdown);
+  // Close the Redis connections on their strands and wait until they have,
   // so hiredis frees its contexts before the io threads stop.
-  auto commands_closed = std::make_shared<std::promise<void>>();
-  auto pubsub_closed = std::make_shared<std::promise<void>>();
-  redis_commands->stop([commands_closed] { commands_closed->set_value(); });
-  redis_subscriber->stop([pubsub_closed] { pubsub_closed->set_value(); });
-  for (auto* closed : {commands_closed.get(), pubsub_closed.get()})
-    if (closed->get_future().wait_for(std::chrono::seconds{2}) !=
+  std::vector<std::shared_ptr<redis::connection>> connections{redis_commands,
+                                                              redis_subscriber};
+  if (own_cache_redis) {
+    connections.push_back(cache_commands);
+    connections.push_back(cache_subscriber);
+  }
+  std::vector<std::shared_ptr<std::promise<void>>> closed;
+  for (auto& connection : connections) {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done);
+    connection->stop([done] { done->set_value(); });
+  }
+  for (auto& done : closed)
+    if (done->get_future().wait_for(std::chrono::seconds{2}) !=
         std::future_status::ready)
       spdlog::warn("shutdown: a Redis connection did not close in time");
 

@@ -4,7 +4,7 @@
 // 404 and its negative caching, ETag revalidation, and 400s for bad ids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNode, statementCalls, createBook, uniquePrefix, redis, valueKey } from './lib/harness.mjs';
+import { startNode, statementCalls, createBook, uniquePrefix, redisCache, valueKey } from './lib/harness.mjs';
 
 const BOOK_QUERY = 'FROM books WHERE id = $1';
 
@@ -25,8 +25,8 @@ test('first read is a miss that reaches the database, the second a hit that does
   assert.deepEqual(Object.keys(book).sort(),
     ['author_id', 'chapter_count', 'description', 'id', 'published', 'title', 'updated_at']);
   assert.equal(statementCalls(BOOK_QUERY) - before, 1, 'the miss ran the query once');
-  assert.ok(redis('EXISTS', valueKey(prefix, 'book', id)) === '1', 'the value was stored in Redis');
-  assert.ok(Number(redis('PTTL', valueKey(prefix, 'book', id))) > 0, 'with a TTL');
+  assert.ok(redisCache('EXISTS', valueKey(prefix, 'book', id)) === '1', 'the value was stored in Redis');
+  assert.ok(Number(redisCache('PTTL', valueKey(prefix, 'book', id))) > 0, 'with a TTL');
 
   const second = await fetch(`${node.url}/api/books/${id}`);
   assert.equal(second.status, 200);

@@ -19,6 +19,8 @@
 #include "caf/test/unit_test_impl.hpp"
 
 #include <map>
+#include <optional>
+#include <set>
 
 using namespace switchboard;
 
@@ -44,6 +46,8 @@ redis_reply integer_reply(long long n) {
 /// command. `down` makes it answer like a bridge whose Redis is gone.
 struct scripted_bridge_state {
   std::map<std::string, std::string> data;
+  std::map<std::string, std::set<std::string>> sets; // the m: member sets
+  uint64_t serial = 0; // version tokens, never reused (s:version + TIME)
   std::vector<redis_command> commands;
   bool down = false;
   /// Replies are computed when a command arrives (when "Redis runs it") but
@@ -70,36 +74,48 @@ redis_reply run(scripted_bridge_state& st, const redis_command& cmd) {
     return string_reply("OK");
   const auto& script = cmd[1];
   if (script == cache_keys::get_or_lease_script) {
-    // KEYS value version lease; ARGV token ms mode now stale
+    // KEYS value version lease serial; ARGV token ms mode now stale ttl
     const auto &value = cmd[3], &version = cmd[4], &lease = cmd[5];
-    bool has = st.data.count(value) > 0;
-    const auto& mode = cmd[8];
-    bool want = mode == "3" || ((mode == "1" || mode == "2") && !has);
-    if ((mode == "1" || mode == "2") && has) { // see get_or_lease_script
-      auto fresh_until = std::stoll(st.data[value].substr(0, 13));
-      auto window = mode == "1" ? std::stoll(cmd[10]) : 0;
-      want = fresh_until + window <= std::stoll(cmd[9]);
+    auto ver = get(st, version);
+    if (ver.empty()) // unknown: a token never used before
+      st.data[version] = ver = "t" + std::to_string(++st.serial);
+    std::optional<std::string> payload;
+    if (st.data.count(value)) {
+      const auto& v = st.data[value];
+      auto space = v.find(' ');
+      if (space != std::string::npos && v.substr(0, space) == ver)
+        payload = v.substr(space + 1);
+      else
+        st.data.erase(value); // stored under another version: invalidated
+    }
+    const auto& mode = cmd[9];
+    bool want = mode == "3" || ((mode == "1" || mode == "2") && !payload);
+    if ((mode == "1" || mode == "2") && payload) { // see get_or_lease_script
+      auto fresh_until = std::stoll(payload->substr(0, 13));
+      auto window = mode == "1" ? std::stoll(cmd[11]) : 0;
+      want = fresh_until + window <= std::stoll(cmd[10]);
     }
     redis_reply r;
     r.type = redis_reply::kind::array;
-    r.elements.push_back(has ? string_reply(st.data[value]) : redis_reply{});
-    auto ver = get(st, version);
-    r.elements.push_back(string_reply(ver.empty() ? "0" : ver));
+    r.elements.push_back(payload ? string_reply(*payload) : redis_reply{});
+    r.elements.push_back(string_reply(ver));
     bool leased = want && !st.data.count(lease);
     if (leased)
-      st.data[lease] = cmd[6];
+      st.data[lease] = cmd[7];
     r.elements.push_back(integer_reply(leased ? 1 : 0));
     r.elements.push_back(integer_reply(want ? 1 : 0));
     return r;
   }
   if (script == cache_keys::store_script) {
-    // KEYS value version members lease; ARGV ver value px token ttl
+    // KEYS value version members lease; ARGV ver value px token ttl max
     if (get(st, cmd[6]) == cmd[10])
       st.data.erase(cmd[6]);
-    auto ver = get(st, cmd[4]);
-    if ((ver.empty() ? "0" : ver) != cmd[7])
+    if (get(st, cmd[4]) != cmd[7])
       return integer_reply(0);
-    st.data[cmd[3]] = cmd[8];
+    st.data[cmd[3]] = cmd[7] + " " + cmd[8];
+    auto& members = st.sets[cmd[5]];
+    if (members.size() < std::stoul(cmd[12]))
+      members.insert(cmd[3]);
     return integer_reply(1);
   }
   if (script == cache_keys::release_script) {
@@ -108,15 +124,13 @@ redis_reply run(scripted_bridge_state& st, const redis_command& cmd) {
     return integer_reply(1);
   }
   if (script == cache_keys::invalidate_script) {
-    // KEYS version1 members1 ...: bump, and drop values under the group
+    // KEYS serial version1 members1 ...: a new version, members dropped
     auto count = std::stoul(cmd[2]);
-    for (size_t i = 0; i < count; i += 2) {
-      auto ver = get(st, cmd[3 + i]);
-      st.data[cmd[3 + i]] =
-          std::to_string(ver.empty() ? 1 : std::stoi(ver) + 1);
-      // In these tests a group holds the one key of the same name.
-      auto group = cmd[3 + i].substr(cmd[3 + i].find("g:") + 2);
-      st.data.erase(cache_keys::value("test:", group));
+    for (size_t i = 1; i < count; i += 2) {
+      st.data[cmd[3 + i]] = "t" + std::to_string(++st.serial);
+      for (auto& key : st.sets[cmd[4 + i]])
+        st.data.erase(key);
+      st.sets.erase(cmd[4 + i]);
     }
     return integer_reply(1);
   }
@@ -372,7 +386,9 @@ CAF_TEST(a fill that overtakes the lookup reply is not missed) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
+  // Stored under the version our lookup read (and minted: it was unknown).
   bridge_state().data["test:v:book:7"] =
+      bridge_state().data["test:g:book:7"] + " " +
       std::to_string(now_ms + 300'000) + " 5 {\"id\":7}";
   self->send(cache, redis_msg_atom::value, cache_keys::events_channel("test:"),
              std::string{"fill book:7"});
@@ -424,7 +440,8 @@ CAF_TEST(a failed load serves the expired value within grace as stale) {
   old.found = true;
   old.body = std::make_shared<const std::string>(R"({"id":9})");
   old.fresh_until_ms = wall_clock_ms() - 120'000;
-  bridge_state().data["test:v:book:9"] = old.encode();
+  bridge_state().data["test:g:book:9"] = "t-old";
+  bridge_state().data["test:v:book:9"] = "t-old " + old.encode();
   auto first = ask("book:9");
   settle();
   CAF_CHECK_EQUAL(database_state().jobs, 1);
@@ -434,6 +451,60 @@ CAF_TEST(a failed load serves the expired value within grace as stale) {
   CAF_CHECK(result.source == cache_source::stale);
   CAF_CHECK_EQUAL(*result.body, R"({"id":9})");
   CAF_CHECK_EQUAL(stats->cache.stale.load(), 1u);
+}
+
+CAF_TEST(a value whose member set was lost is not served after invalidation) {
+  // Under allkeys-lru Redis may evict m:book:1 and keep v:book:1.
+  auto first = ask("book:1");
+  settle();
+  release(book("old"));
+  answer(first);
+  bridge_state().sets.erase("test:m:book:1");
+  auto invalidated =
+      self->request(cache, caf::infinite, cache_inval_atom::value,
+                    std::vector<std::string>{"book:1"});
+  settle();
+  invalidated.receive([](bool) {}, [](caf::error&) { CAF_FAIL("no answer"); });
+  CAF_REQUIRE_EQUAL(bridge_state().data.count("test:v:book:1"), 1u);
+  // The old value is still in Redis, but under a version no longer current.
+  auto after = ask("book:1");
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 2);
+  release(book("new"));
+  auto fresh = answer(after);
+  CAF_CHECK(fresh.source == cache_source::miss);
+  CAF_CHECK_EQUAL(*fresh.body, R"({"id":1,"title":"new"})");
+}
+
+CAF_TEST(a lost group version never makes an invalidated value match again) {
+  auto first = ask("book:1");
+  settle();
+  release(book("old"));
+  answer(first);
+  auto stored_under = bridge_state().data["test:g:book:1"];
+  CAF_REQUIRE(!stored_under.empty());
+  // Evicted: the version and the member set, leaving the value behind.
+  bridge_state().data.erase("test:g:book:1");
+  bridge_state().sets.erase("test:m:book:1");
+  auto invalidated =
+      self->request(cache, caf::infinite, cache_inval_atom::value,
+                    std::vector<std::string>{"book:1"});
+  settle();
+  invalidated.receive([](bool) {}, [](caf::error&) { CAF_FAIL("no answer"); });
+  CAF_CHECK_NOT_EQUAL(bridge_state().data["test:g:book:1"], stored_under);
+  auto after = ask("book:1");
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 2);
+  release(book("new"));
+  auto fresh = answer(after);
+  CAF_CHECK_EQUAL(*fresh.body, R"({"id":1,"title":"new"})");
+  // And a version lost with nobody invalidating is a miss, not a hit.
+  bridge_state().data.erase("test:g:book:1");
+  auto again = ask("book:1");
+  settle();
+  CAF_CHECK_EQUAL(database_state().jobs, 3);
+  release(book("newer"));
+  CAF_CHECK(answer(again).source == cache_source::miss);
 }
 
 CAF_TEST(a failed load with nothing cached answers unavailable) {

@@ -312,8 +312,9 @@ export function dbState(userIds, extra = {}) {
 
 // Keys that change on their own while a node runs (presence, heartbeats,
 // per-second rate counters) or that are a derived copy of reads (cached
-// values, their metadata and load leases): not "stored data".
-const VOLATILE = /^(po$|pu:|cp:|n:|nd$|ns$|r:|v:|m:|l:)/;
+// values, their metadata — group versions, member sets, the version serial —
+// and load leases): not "stored data".
+const VOLATILE = /^(po$|pu:|cp:|n:|nd$|ns$|r:|v:|g:|m:|l:|gs$)/;
 
 // One round trip: every key under the prefix with its type and a digest of
 // its content (members, not scores, for sorted sets; length and newest id

@@ -3,12 +3,13 @@
 // Owns: node processes it starts (stopped after each test file), temp dirs,
 // and the helpers tests reach them with: clusters (startCluster), API calls
 // (api, register, authed, stats), cached values as the node stores them in
-// Redis (valueKey, cachedValue: the layout of actors/cache/cache_keys.hpp, kept
-// in this one place), rows made straight in PostgreSQL (createUser, createBook,
-// createChapter). Private Redis/PostgreSQL servers live in ./servers.mjs.
+// Redis (valueKey, cachedValue, redisCache: the layout of
+// actors/cache/cache_keys.hpp, kept in this one place; the cache may have a
+// Redis of its own, SB_REDIS_CACHE_URL), rows made straight in PostgreSQL
+// (createUser, createBook, createChapter). Private Redis/PostgreSQL servers live in ./servers.mjs.
 // Never: mocks a dependency, sleeps blindly (it waits for conditions with a
 // deadline), or touches servers other than those in SB_DATABASE_URL /
-// SB_REDIS_URL and the private ones a test started itself.
+// SB_REDIS_URL / SB_REDIS_CACHE_URL and the private ones a test started itself.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,9 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
       SB_API_KEY: API_KEY,
       SB_LOG_LEVEL: 'warn',
       SB_MIGRATE_ON_START: 'false',
+      // A node pointed at another Redis keeps its cache there too, unless
+      // the test names the cache's Redis itself.
+      ...('SB_REDIS_URL' in env && !('SB_REDIS_CACHE_URL' in env) ? { SB_REDIS_CACHE_URL: '' } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,6 +158,26 @@ export function redis(...args) {
   return redisAt(process.env.SB_REDIS_URL, ...args);
 }
 
+/**
+ * The URL of the Redis the suite's nodes keep their cache in: its own
+ * (SB_REDIS_CACHE_URL, as scripts/test starts one) or the shared one.
+ */
+export function cacheRedisUrl() {
+  return process.env.SB_REDIS_CACHE_URL || process.env.SB_REDIS_URL;
+}
+
+/** Whether the suite's nodes have a Redis of their own for the cache. */
+export const OWN_CACHE_REDIS = Boolean(process.env.SB_REDIS_CACHE_URL) &&
+  process.env.SB_REDIS_CACHE_URL !== process.env.SB_REDIS_URL;
+
+/** The redis_bridge actors a suite node runs: one per Redis it uses. */
+export const REDIS_BRIDGES = OWN_CACHE_REDIS ? 2 : 1;
+
+/** Runs a redis-cli command on the suite's cache Redis (v:, g:, m:, l: keys). */
+export function redisCache(...args) {
+  return redisAt(cacheRedisUrl(), ...args);
+}
+
 /** Runs a redis-cli command on the Redis at `url` (e.g. a private one). */
 export function redisAt(url, ...args) {
   return execFileSync('redis-cli', ['-u', url, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -165,16 +189,28 @@ export function valueKey(prefix, kind, id) {
 }
 
 /**
- * Reads a cached value from Redis (`url`, default the suite's) and splits it
- * into its fields: `<fresh_until_ms> <load_ms> <json>`. Null when absent.
- * A value in another format comes back with NaN times (tests then fail on it).
+ * Reads a cached value from Redis (`url`, default the suite's cache Redis)
+ * and splits it into its fields: `<version> <fresh_until_ms> <load_ms>
+ * <json>`. Null when absent. A value in another format comes back with NaN
+ * times (tests then fail on it). `version` is the group version it was
+ * stored under: it counts only while that is the group's current one.
  */
-export function cachedValue(key, url = process.env.SB_REDIS_URL) {
+export function cachedValue(key, url = cacheRedisUrl()) {
   const raw = redisAt(url, 'GET', key);
   if (raw === '') return null;
-  const m = /^(\d+) (\d+) ([\s\S]*)$/.exec(raw);
-  if (!m) return { raw, freshUntil: NaN, loadMs: NaN, body: raw };
-  return { raw, freshUntil: Number(m[1]), loadMs: Number(m[2]), body: m[3] };
+  const m = /^(\S+) (\d+) (\d+) ([\s\S]*)$/.exec(raw);
+  if (!m) return { raw, version: null, freshUntil: NaN, loadMs: NaN, body: raw };
+  return { raw, version: m[1], freshUntil: Number(m[2]), loadMs: Number(m[3]), body: m[4] };
+}
+
+/** The Redis key of a cache group's version: `<prefix>g:<group>`. */
+export function versionKey(prefix, group) {
+  return `${prefix}g:${group}`;
+}
+
+/** The Redis key of a cache group's member set: `<prefix>m:<group>`. */
+export function membersKey(prefix, group) {
+  return `${prefix}m:${group}`;
 }
 
 /**
