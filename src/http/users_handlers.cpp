@@ -1,6 +1,9 @@
 // users_handlers — the contract's Identity endpoints (register, login,
 // logout), user profiles (cached) and PATCH /api/users/me, and the coin
-// packages (cached).
+// packages (cached). Login and register are admitted by auth_limits before
+// any hashing or database work, and hash on the db_pool's bounded hashing
+// queue; never hash or query here directly.
+#include "src/http/auth_limits.hpp"
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
@@ -39,6 +42,41 @@ void answer_with_session(route_call& call, db_result& result, unsigned status) {
                });
 }
 
+/// How an attempt ended, for the limiter: unavailable means nothing was
+/// decided (no hash ran, or the database failed), every other refusal is a
+/// failed attempt.
+auth_outcome outcome_of(const db_result& result) {
+  if (result.status == db_status::ok)
+    return auth_outcome::succeeded;
+  if (result.status == db_status::unavailable)
+    return auth_outcome::not_decided;
+  return auth_outcome::failed;
+}
+
+/// Login (`username` set) or register: admitted by the limiter, then
+/// `job` on the hashing queue, then a session; answers `ok_status` with it.
+void run_attempt(route_call& call, const std::string& username, db_job job,
+                 unsigned ok_status) {
+  auto copy = call;
+  admit_auth_attempt(
+      call, username,
+      [copy, ok_status, job = std::move(job)](auth_ticket ticket) mutable {
+        run_hash_job(copy, std::move(job),
+                     [copy, ok_status, ticket](db_result& result) mutable {
+                       settle_auth_attempt(copy, ticket, outcome_of(result));
+                       if (result.status == db_status::ok)
+                         answer_with_session(copy, result, ok_status);
+                       else if (result.status == db_status::unavailable)
+                         // e.g. "password hashing is busy": the queue deadline
+                         copy.respond(unavailable(result.message.empty()
+                                                      ? "database unavailable"
+                                                      : result.message));
+                       else
+                         copy.respond(error_for(result));
+                     });
+      });
+}
+
 } // namespace
 
 void register_account(route_call& call) {
@@ -56,13 +94,10 @@ void register_account(route_call& call) {
         bad_request("username: must be 3 to 32 characters of a-z, 0-9 and _"));
     return;
   }
-  auto copy = call;
-  run_job(call,
-          store::register_user(*username, *password,
-                               display_name.value_or(*username)),
-          [copy](db_result& result) mutable {
-            answer_with_session(copy, result, 201);
-          });
+  run_attempt(call, {},
+              store::register_user(*username, *password,
+                                   display_name.value_or(*username)),
+              201);
 }
 
 void login(route_call& call) {
@@ -74,11 +109,7 @@ void login(route_call& call) {
   auto password = in.string("password", 1, 1024, true);
   if (in.rejected(call))
     return;
-  auto copy = call;
-  run_job(call, store::login_user(*username, *password),
-          [copy](db_result& result) mutable {
-            answer_with_session(copy, result, 200);
-          });
+  run_attempt(call, *username, store::login_user(*username, *password), 200);
 }
 
 void logout(route_call& call) {

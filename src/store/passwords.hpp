@@ -1,7 +1,8 @@
 // passwords — slow, salted password hashes through libxcrypt (yescrypt for
 // new hashes; any scheme crypt(3) knows, e.g. bcrypt from the demo seed, is
-// verified). Costly on purpose: call only from db_jobs (their own threads),
-// never on the actor scheduler or an io thread.
+// verified). Costly on purpose (~20 ms of CPU): call only from db_jobs sent
+// as db_hash_job (a db worker's thread, under the pool's hashing cap), never
+// on the actor scheduler or an io thread.
 #pragma once
 
 #include <string>

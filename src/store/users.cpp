@@ -38,15 +38,25 @@ db_job register_user(std::string username, std::string password,
 db_job login_user(std::string username, std::string password) {
   return {
       "login_user", [=](pqxx::connection_base& conn) -> db_result {
-        pqxx::nontransaction tx{conn};
-        auto rows = tx.exec_prepared("user_login", username);
-        if (rows.empty()) {
+        // The read ends before the hash starts: the connection is idle
+        // (no transaction open) while the CPU works.
+        std::optional<boost::json::value> user;
+        std::string hash;
+        {
+          pqxx::nontransaction tx{conn};
+          auto rows = tx.exec_prepared("user_login", username);
+          if (!rows.empty()) {
+            user = user_json(rows[0]);
+            hash = rows[0][5].c_str();
+          }
+        }
+        if (!user) {
           spend_verification_time(password);
           return {db_status::unauthorized, {}, "wrong username or password"};
         }
-        if (!verify_password(password, rows[0][5].c_str()))
+        if (!verify_password(password, hash))
           return {db_status::unauthorized, {}, "wrong username or password"};
-        return {db_status::ok, user_json(rows[0]), {}};
+        return {db_status::ok, std::move(*user), {}};
       }};
 }
 

@@ -1,5 +1,7 @@
 // users — db_jobs for accounts (see books.hpp for the rules every job
-// follows). Password hashing runs inside these jobs, off the scheduler.
+// follows). Password hashing runs inside register_user and login_user, off
+// the scheduler: send those two to the db_pool as db_hash_job (its bounded
+// hashing queue, actors/db_pool), never as plain jobs.
 #pragma once
 
 #include "switchboard/db.hpp"
@@ -15,10 +17,12 @@ namespace switchboard::store {
 db_job load_user(int64_t id);
 
 /// The new user (with an empty wallet); conflict if the username is taken.
+/// Hashes first, then inserts in a short transaction. A hashing job.
 db_job register_user(std::string username, std::string password,
                      std::string display_name);
 
-/// The user when the pair matches; unauthorized otherwise.
+/// The user when the pair matches; unauthorized otherwise. Reads the stored
+/// hash, then verifies it with no transaction open. A hashing job.
 db_job login_user(std::string username, std::string password);
 
 /// The updated user; not_found if the account is gone.
