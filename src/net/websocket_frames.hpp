@@ -72,11 +72,6 @@ public:
 
   read_event next(std::string& in);
 
-  /// Bytes of `in` not yet taken (a partial frame, or frames not read yet).
-  std::size_t pending(const std::string& in) const {
-    return in.size() - std::min(in.size(), taken_);
-  }
-
   /// Forgets the input: call after clearing the buffer given to next().
   void drop_input() { taken_ = 0; }
 

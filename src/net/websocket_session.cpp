@@ -168,9 +168,10 @@ void websocket_session::on_readable(error_code ec) {
       read();
     return;
   }
-  // Read more only when what is buffered is less than a pass could take:
-  // the frames left by the last pass come first.
-  if (reader_.pending(in_) < scratch.size()) {
+  // Read more only when the last pass took every complete frame: the
+  // frames it left (its bound ran out) come first. A partial frame never
+  // stops the reading, however large it is.
+  if (!backlog_) {
     n = socket_.read_some(asio::buffer(scratch), ec);
     if (ec && ec != asio::error::would_block)
       return shut(); // reset or end of stream: the destructor tells the actor
@@ -183,6 +184,7 @@ void websocket_session::on_readable(error_code ec) {
   auto outcome = handle_frames();
   if (outcome == pass::gone)
     return;
+  backlog_ = outcome == pass::more;
   if (outcome == pass::more || n == scratch.size()) {
     // Behind every other ready handler: one socket gets one pass at a time.
     asio::post(socket_.get_executor(),

@@ -128,6 +128,7 @@ private:
   bool peer_closed_ = false;      // the client's close frame arrived
   bool fail_after_close_ = false; // linger once our close frame is written
   bool discarding_ = false;       // lingering: reads are thrown away
+  bool backlog_ = false; // the last read pass left complete frames in in_
   bool shut_ = false;
   std::shared_ptr<void> slot_; // released when the socket closes
 };
