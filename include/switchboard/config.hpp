@@ -28,9 +28,6 @@ struct node_config {
   uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
   std::size_t max_connections = 18'000; // open sockets per node, any kind
   std::size_t max_connections_per_ip = 1'024; // 0: no limit (behind nginx)
-  std::size_t http_pipeline_depth = 16; // requests read ahead per connection
-  uint32_t anon_requests_per_ip = 200;  // per second, without credentials
-  uint32_t anon_requests_burst = 400;   // ... at once after a pause
 
   // dependencies
   std::string redis_url = "redis://127.0.0.1:6379";
@@ -48,6 +45,7 @@ struct node_config {
   // cache
   uint32_t cache_ttl_s = 300;           // books, chapters, users (default)
   uint32_t cache_list_ttl_s = 60;       // book list pages, chapter lists
+  std::size_t chapter_list_max = 1000;  // chapters in one book's list
   uint32_t cache_packages_ttl_s = 3600; // coin packages
   uint32_t cache_negative_ttl_s = 10;
   uint32_t cache_stale_s = 60;   // stale-while-revalidate window
@@ -63,9 +61,8 @@ struct node_config {
 
   // live updates
   std::size_t ws_max_frame_bytes = 64 * 1024;
-  std::size_t live_max_queue = 1024;            // queued frames per connection
-  std::size_t live_max_queue_bytes = 1u << 20;  // ... and their bytes
-  std::size_t anon_subscriptions_per_ip = 4096; // anonymous, per address
+  std::size_t live_max_queue = 1024;           // queued frames per connection
+  std::size_t live_max_queue_bytes = 1u << 20; // ... and their bytes
   uint32_t live_coalesce_max_ms = 50; // longest wait between write passes
   std::size_t cache_hot_max_entries = 10000;  // io-thread answers kept
   std::size_t cache_hot_max_bytes = 8u << 20; // ... and their bytes

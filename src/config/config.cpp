@@ -106,16 +106,6 @@ const std::vector<option>& options() {
        "open connections from one client address; 0 turns the limit off "
        "(behind a balancer every client has its address: limit there)",
        integer(&C::max_connections_per_ip, 0, 1'000'000)},
-      {"http_pipeline_depth",
-       "requests one connection may send ahead of their answers (pipelined); "
-       "the connection is read no further until they are answered",
-       integer(&C::http_pipeline_depth, 1, 1024)},
-      {"anon_requests_per_ip",
-       "requests per second without credentials from one client address "
-       "(429 above; 0: no limit)",
-       integer(&C::anon_requests_per_ip, 0, 10'000'000)},
-      {"anon_requests_burst", "... allowed at once after a pause",
-       integer(&C::anon_requests_burst, 1, 10'000'000)},
       {"redis_url", "redis://[:password@]host[:port][/db]",
        text(&C::redis_url)},
       {"redis_cache_url",
@@ -190,14 +180,14 @@ const std::vector<option>& options() {
        "collab channels one signed-in user may bring into existence per hour "
        "by client publish (rate_limited above; 0: none)",
        integer(&C::live_new_channels_per_user, 0, 10'000'000)},
-      {"anon_subscriptions_per_ip",
-       "channel subscriptions anonymous connections from one address may "
-       "hold at once (0: no limit)",
-       integer(&C::anon_subscriptions_per_ip, 0, 10'000'000)},
       {"cache_hot_max_entries",
        "fresh cache hits the io thread keeps to answer anonymous GETs "
        "without the actors (0: none)",
        integer(&C::cache_hot_max_entries, 0, 10'000'000)},
+      {"chapter_list_max",
+       "chapters listed by GET /api/books/:id/chapters, by number; a longer "
+       "list is cut and says \"truncated\":true (each list is cached whole)",
+       integer(&C::chapter_list_max, 1, 1'000'000)},
       {"cache_hot_max_bytes",
        "bytes of those answers the io thread keeps (0: none)",
        integer(&C::cache_hot_max_bytes, 0, std::size_t{1} << 32)},

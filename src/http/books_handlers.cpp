@@ -133,8 +133,10 @@ void get_book_chapters(route_call& call) {
   int64_t id = 0;
   if (!id_param(call, 0, id))
     return;
-  serve_cached(call, chapters_group(id), chapters_group(id),
-               freshness_class::list, store::load_chapter_list(id), "book");
+  serve_cached(
+      call, chapters_group(id), chapters_group(id), freshness_class::list,
+      store::load_chapter_list(id, call.node->config->chapter_list_max),
+      "book");
 }
 
 void create_chapter(route_call& call) {

@@ -37,7 +37,6 @@ struct http_limits {
   std::size_t live_max_queue_bytes = 1024 * 1024;
   uint32_t live_frame_rate = 50;
   uint32_t live_frame_burst = 100;
-  std::size_t pipeline_depth = 16; // requests read ahead of their answers
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {

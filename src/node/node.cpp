@@ -267,8 +267,7 @@ int run_node(const node_config& config) {
                           config.live_max_queue,
                           config.live_max_queue_bytes,
                           config.live_frame_rate,
-                          config.live_frame_burst,
-                          config.http_pipeline_depth};
+                          config.live_frame_burst};
   // One io thread: sessions share a delivery lane and need no strands.
   std::shared_ptr<net::io_delivery_lane> lane;
   if (config.io_threads == 1)

@@ -19,23 +19,31 @@ db_job load_chapter(int64_t id) {
           }};
 }
 
-db_job load_chapter_list(int64_t book_id) {
-  return {
-      "load_chapter_list", [book_id](pqxx::connection_base& conn) -> db_result {
-        pqxx::read_transaction tx{conn};
-        if (tx.exec_prepared("book_exists", book_id).empty())
-          return {db_status::not_found, {}, "no such book"};
-        boost::json::array items;
-        for (const auto& row : tx.exec_prepared("chapters_of_book", book_id))
-          items.push_back({{"id", row[0].as<int64_t>()},
-                           {"book_id", row[1].as<int64_t>()},
-                           {"number", row[2].as<int64_t>()},
-                           {"title", row[3].c_str()},
-                           {"updated_at", row[4].c_str()}});
-        return {db_status::ok,
-                boost::json::object{{"items", std::move(items)}},
-                {}};
-      }};
+db_job load_chapter_list(int64_t book_id, std::size_t max_items) {
+  return {"load_chapter_list",
+          [book_id, max_items](pqxx::connection_base& conn) -> db_result {
+            pqxx::read_transaction tx{conn};
+            if (tx.exec_prepared("book_exists", book_id).empty())
+              return {db_status::not_found, {}, "no such book"};
+            boost::json::array items;
+            // One more than the cap tells whether the list was cut.
+            auto rows = tx.exec_prepared("chapters_of_book", book_id,
+                                         static_cast<int64_t>(max_items) + 1);
+            bool truncated = rows.size() > max_items;
+            for (const auto& row : rows) {
+              if (items.size() == max_items)
+                break;
+              items.push_back({{"id", row[0].as<int64_t>()},
+                               {"book_id", row[1].as<int64_t>()},
+                               {"number", row[2].as<int64_t>()},
+                               {"title", row[3].c_str()},
+                               {"updated_at", row[4].c_str()}});
+            }
+            boost::json::object list{{"items", std::move(items)}};
+            if (truncated)
+              list["truncated"] = true;
+            return {db_status::ok, std::move(list), {}};
+          }};
 }
 
 db_job create_chapter(int64_t book_id, int64_t user_id, std::string title,

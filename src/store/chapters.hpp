@@ -15,7 +15,9 @@ db_job load_chapter(int64_t id);
 
 /// {items:[{id, book_id, number, title, updated_at}]}; not_found when the
 /// book does not exist.
-db_job load_chapter_list(int64_t book_id);
+/// A book's chapters by number, at most `max_items` of them (the object
+/// says "truncated": true when there were more).
+db_job load_chapter_list(int64_t book_id, std::size_t max_items);
 
 /// The new chapter (number = the book's next); bumps chapter_count.
 /// not_found / forbidden unless `user_id` is the book's author.

@@ -57,7 +57,8 @@ constexpr statement all_statements[] = {
      "SELECT " SB_CHAPTER_COLUMNS " FROM chapters WHERE id = $1"},
     {"chapters_of_book",
      "SELECT id, book_id, number, title, " SB_RFC3339(
-         "updated_at") " FROM chapters WHERE book_id = $1 ORDER BY number"},
+         "updated_at") " FROM chapters WHERE book_id = $1 ORDER BY number "
+                       "LIMIT $2"},
     {"book_exists", "SELECT 1 FROM books WHERE id = $1"},
     {"chapter_insert", "INSERT INTO chapters (book_id, number, title, body) "
                        "VALUES ($1, $2, $3, $4) RETURNING " SB_CHAPTER_COLUMNS},
