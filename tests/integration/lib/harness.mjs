@@ -90,6 +90,11 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
       SB_API_KEY: API_KEY,
       SB_LOG_LEVEL: 'warn',
       SB_MIGRATE_ON_START: 'false',
+      // The suite signs in hundreds of users from 127.0.0.1, and the auth
+      // limits' counters live in the shared Redis: off unless a test sets
+      // them (auth_limits, hostile_auth do).
+      SB_AUTH_ATTEMPTS_PER_IP: '0',
+      SB_AUTH_ATTEMPTS_PER_USER: '0',
       // A node pointed at another Redis keeps its cache there too, unless
       // the test names the cache's Redis itself.
       ...('SB_REDIS_URL' in env && !('SB_REDIS_CACHE_URL' in env) ? { SB_REDIS_CACHE_URL: '' } : {}),
