@@ -31,6 +31,7 @@ struct connection_state {
   std::unique_ptr<kind_counter> counter;
   node_context_ptr node;
   http_sink_ptr sink;
+  std::string client_address;
   live_connection live;
 };
 
@@ -58,7 +59,7 @@ caf::behavior live_mode(connection_actor* self) {
 /// The WebSocket is open: check the token (if any), then go live.
 void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
   auto& st = self->state;
-  start_live(st.live, st.node);
+  start_live(st.live, st.node, st.client_address);
   st.live.sink = std::move(sink);
   if (token.empty()) {
     self->become(live_mode(self)); // anonymous: public channels only
@@ -133,7 +134,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
   };
   auto open = [self, channels, last_event_id, token](int64_t user_id) {
     auto& st = self->state;
-    start_live(st.live, st.node);
+    start_live(st.live, st.node, st.client_address);
     st.live.user_id = user_id;
     if (user_id != 0)
       st.live.token = token;
@@ -181,6 +182,20 @@ void start_event_stream(connection_actor* self, http_request& request) {
         st.live.stream_channels[name] = i->second;
       else
         unresumed.push_back(name);
+    }
+    // An anonymous stream takes its address's share for all its channels
+    // at once (released when the actor ends, however it ends).
+    if (user_id == 0 &&
+        !st.live.anonymous_share.take(st.live.stream_channels.size() +
+                                      unresumed.size())) {
+      st.node->stats->connections.anonymous_subscriptions_refused.fetch_add(
+          1, std::memory_order_relaxed);
+      auto refused = http::error_response(
+          429, "rate_limited",
+          "anonymous subscription limit of this address; sign in for more");
+      refused.with("Retry-After", "5");
+      st.sink->send(std::move(refused));
+      return;
     }
     // Every channel resumes from a known offset: those without one from
     // where they are now, read before the stream's head goes out, so a
@@ -251,8 +266,9 @@ void start_event_stream(connection_actor* self, http_request& request) {
 }
 
 caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
-                              http_sink_ptr sink) {
+                              http_sink_ptr sink, std::string client_address) {
   auto& st = self->state;
+  st.client_address = std::move(client_address);
   st.counter =
       std::make_unique<kind_counter>(node->stats, actor_kind::connection);
   st.node = std::move(node);
@@ -297,8 +313,10 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
 } // namespace
 
 caf::actor spawn_connection(caf::actor_system& system, node_context_ptr node,
-                            http_sink_ptr sink) {
-  return system.spawn(connection_impl, std::move(node), std::move(sink));
+                            http_sink_ptr sink,
+                            const std::string& client_address) {
+  return system.spawn(connection_impl, std::move(node), std::move(sink),
+                      client_address);
 }
 
 } // namespace switchboard

@@ -16,7 +16,10 @@ namespace switchboard {
 
 /// Accepts `http_request` (from its session) and `(conn_closed_atom)`, after
 /// which it quits.
+/// `client_address`: the peer's address, for the per-address bound on
+/// anonymous subscriptions.
 caf::actor spawn_connection(caf::actor_system& system, node_context_ptr node,
-                            http_sink_ptr sink);
+                            http_sink_ptr sink,
+                            const std::string& client_address);
 
 } // namespace switchboard

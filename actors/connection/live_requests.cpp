@@ -53,6 +53,14 @@ void subscribe(caf::event_based_actor* self, live_connection& conn,
                                 "subscription limit of this connection"));
     return;
   }
+  if (conn.user_id == 0 && !conn.anonymous_share.take()) {
+    conn.node->stats->connections.anonymous_subscriptions_refused.fetch_add(
+        1, std::memory_order_relaxed);
+    conn.sink->reply(error_json(
+        frame.id, "too_many_subscriptions",
+        "anonymous subscription limit of this address; sign in for more"));
+    return;
+  }
   channel_join join{caf::actor_cast<caf::actor>(self), conn.sink, conn.user_id,
                     frame.id, std::nullopt};
   if (frame.since) {
@@ -74,6 +82,8 @@ void unsubscribe(caf::event_based_actor* self, live_connection& conn,
         error_json(frame.id, "bad_request", "not subscribed to this channel"));
     return;
   }
+  if (conn.user_id == 0)
+    conn.anonymous_share.release(1);
   self->send(conn.node->channels, channel_leave_atom::value, name,
              caf::actor_cast<caf::actor>(self));
   conn.sink->reply(ok_json(frame.id, &name));
@@ -147,8 +157,12 @@ void publish(caf::event_based_actor* self, live_connection& conn,
 
 } // namespace
 
-void start_live(live_connection& conn, node_context_ptr node) {
+void start_live(live_connection& conn, node_context_ptr node,
+                const std::string& client_address) {
   const auto& cfg = *node->config;
+  if (node->anonymous_subscriptions)
+    conn.anonymous_share =
+        node->anonymous_subscriptions->for_address(client_address);
   conn.node = std::move(node);
   conn.publishes =
       live::token_bucket{cfg.live_publish_rate, cfg.live_publish_burst};
@@ -195,6 +209,7 @@ void leave_all(caf::event_based_actor* self, live_connection& conn) {
     self->send(conn.node->channels, channel_leave_atom::value, name,
                caf::actor_cast<caf::actor>(self));
   conn.channels.clear();
+  conn.anonymous_share.release(conn.anonymous_share.count());
   if (conn.in_session) {
     conn.in_session = false;
     self->send(conn.node->sessions, session_leave_atom::value, conn.user_id,

@@ -7,6 +7,7 @@
 #include "switchboard/live.hpp"
 #include "switchboard/node_context.hpp"
 
+#include "src/live/anonymous_subscriptions.hpp"
 #include "src/live/token_bucket.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -26,6 +27,9 @@ struct live_connection {
   std::string token;   // what the user signed in with (a logout closes us)
   bool in_session = false;
   std::set<std::string> channels;
+  // Anonymous: this connection's share of its address's subscriptions
+  // (anon_subscriptions_per_ip); given back however the actor ends.
+  live::anonymous_subscriptions::hold anonymous_share;
   // Client publishes (rate_limited above). Every frame is charged before
   // this, on the io thread (websocket_session: 4029).
   live::token_bucket publishes;
@@ -33,8 +37,10 @@ struct live_connection {
   std::map<std::string, std::optional<int64_t>> stream_channels;
 };
 
-/// Readies `conn` for live traffic on `node` (its rate limits start full).
-void start_live(live_connection& conn, node_context_ptr node);
+/// Readies `conn` for live traffic on `node` (its rate limits start full)
+/// from a client at `client_address`.
+void start_live(live_connection& conn, node_context_ptr node,
+                const std::string& client_address);
 
 /// Joins the user's session actor, which closes us at logout (signed-in
 /// connections only).

@@ -36,6 +36,8 @@ export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboa
     SB_ADMIN_KEY: ADMIN_KEY,
     SB_MAX_CONNECTIONS: '19500',
     SB_MAX_CONNECTIONS_PER_IP: '0',
+    SB_ANON_REQUESTS_PER_IP: '0',
+    SB_ANON_SUBSCRIPTIONS_PER_IP: '0',
     SB_IO_THREADS: '1',
     SB_ACTOR_THREADS: '1',
     SB_REQUESTS_PER_TOKEN_PER_S: '0',

@@ -28,6 +28,14 @@ struct node_config {
   uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
   std::size_t max_connections = 18'000; // open sockets per node, any kind
   std::size_t max_connections_per_ip = 1'024; // 0: no limit (behind nginx)
+  // Requests no credential vouches for, per client address (IPv6: per /64);
+  // see src/net/unauthenticated_requests. 0: off (behind a balancer).
+  uint32_t anon_requests_per_ip = 100;     // per second
+  uint32_t anon_requests_burst = 400;      // a page load and then some
+  std::size_t anon_addresses_max = 65'536; // addresses tracked at once
+  // Live subscriptions anonymous clients hold per address, across
+  // connections. 0: no limit (behind a balancer).
+  std::size_t anon_subscriptions_per_ip = 1'024;
 
   // dependencies
   std::string redis_url = "redis://127.0.0.1:6379";

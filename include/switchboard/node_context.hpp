@@ -17,6 +17,9 @@
 namespace switchboard::http {
 class static_site; // src/http/static_site.hpp
 } // namespace switchboard::http
+namespace switchboard::live {
+class anonymous_subscriptions; // src/live/anonymous_subscriptions.hpp
+} // namespace switchboard::live
 
 namespace switchboard {
 
@@ -59,6 +62,8 @@ struct node_context {
   caf::actor fanout;
   std::shared_ptr<connection_tracker> connections;
   std::shared_ptr<const http::static_site> site; // the demo app's files
+  // Anonymous subscriptions per client address (anon_subscriptions_per_ip).
+  std::shared_ptr<live::anonymous_subscriptions> anonymous_subscriptions;
   std::chrono::steady_clock::time_point started;
 };
 

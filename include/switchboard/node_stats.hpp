@@ -55,6 +55,11 @@ struct connection_stats {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> rejected{0}; // answered by the protocol layer (4xx)
   std::atomic<uint64_t> refused{0};  // closed at accept: a connection limit
+  // 429: an address past anon_requests_per_ip
+  // (src/net/unauthenticated_requests)
+  std::atomic<uint64_t> unauthenticated_limited{0};
+  // anonymous subscriptions refused: an address at anon_subscriptions_per_ip
+  std::atomic<uint64_t> anonymous_subscriptions_refused{0};
 };
 
 struct node_stats {

@@ -106,6 +106,23 @@ const std::vector<option>& options() {
        "open connections from one client address; 0 turns the limit off "
        "(behind a balancer every client has its address: limit there)",
        integer(&C::max_connections_per_ip, 0, 1'000'000)},
+      {"anon_requests_per_ip",
+       "HTTP requests per second one client address (IPv6: its /64) may make "
+       "without a credential, and answered 401 (429 above); 0 turns the "
+       "limit off (behind a balancer every client has its address)",
+       integer(&C::anon_requests_per_ip, 0, 1'000'000)},
+      {"anon_requests_burst",
+       "how many of those one address may make at once after a pause",
+       integer(&C::anon_requests_burst, 1, 10'000'000)},
+      {"anon_addresses_max",
+       "client addresses whose unauthenticated requests are counted at once "
+       "(past it, new addresses go uncounted until old ones refill)",
+       integer(&C::anon_addresses_max, 1, 10'000'000)},
+      {"anon_subscriptions_per_ip",
+       "live subscriptions anonymous clients from one address (IPv6: its "
+       "/64) may hold on a node, across connections; 0: no limit (behind a "
+       "balancer)",
+       integer(&C::anon_subscriptions_per_ip, 0, 100'000'000)},
       {"redis_url", "redis://[:password@]host[:port][/db]",
        text(&C::redis_url)},
       {"redis_cache_url",

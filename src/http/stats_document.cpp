@@ -46,6 +46,9 @@ boost::json::object stats_document(const node_context& node) {
       {"requests", load(s.connections.requests)},
       {"rejected", load(s.connections.rejected)},
       {"refused", load(s.connections.refused)},
+      {"unauthenticated_limited", load(s.connections.unauthenticated_limited)},
+      {"anonymous_subscriptions_refused",
+       load(s.connections.anonymous_subscriptions_refused)},
   };
   doc["cache"] = {
       {"hits", load(s.cache.hits)},

@@ -291,7 +291,46 @@ void http_session::upgrade_to_websocket() {
   ws->start(std::move(req), std::move(token));
 }
 
+bool http_session::admitted() {
+  if (!services_.unauthenticated || !services_.unauthenticated->enabled())
+    return true;
+  const auto& req = parser_->get();
+  bool credential = req.count(bhttp::field::authorization) > 0 ||
+                    req.count("x-api-key") > 0 || req.count("x-admin-key") > 0;
+  if (!credential) {
+    if (auto url = boost::urls::parse_origin_form(req.target()); url)
+      credential = url->params().contains("access_token");
+  }
+  auto verdict = services_.unauthenticated->admit(remote_address_, credential);
+  if (verdict.untracked && !logged_untracked_) {
+    logged_untracked_ = true; // once per connection: the table is full
+    spdlog::warn("http: anon_addresses_max reached; {} goes uncounted",
+                 remote_address_);
+  }
+  if (verdict.wait.count() == 0)
+    return true;
+  // Answered on the io thread and the connection kept: the refusal costs
+  // the flood a round trip, and us no actor, no Redis and no database.
+  stats_->connections.unauthenticated_limited.fetch_add(
+      1, std::memory_order_relaxed);
+  auto seconds = (verdict.wait.count() + 999) / 1000;
+  auto refused = http::error_response(
+      429, "rate_limited",
+      "too many requests without a credential from this address");
+  refused.with("Retry-After", std::to_string(seconds));
+  keep_alive_ = req.keep_alive();
+  head_request_ = req.method() == bhttp::verb::head;
+  parser_.reset();
+  in_flight_ = true;
+  in_flight_self_ = shared_from_this();
+  reusable_target_.clear();
+  write(std::move(refused));
+  return false;
+}
+
 void http_session::dispatch() {
+  if (!admitted())
+    return;
   if (boost::beast::websocket::is_upgrade(parser_->get())) {
     const auto& req = parser_->get();
     auto target = req.target();
@@ -357,6 +396,8 @@ void http_session::write(http_response response) {
     services_.hot->keep(reusable_target_, response);
     reusable_target_.clear();
   }
+  if (response.status == 401 && services_.unauthenticated)
+    services_.unauthenticated->refused_credential(remote_address_);
   if (response.event_stream) {
     // The connection becomes a Server-Sent Events stream.
     auto initial =

@@ -71,6 +71,9 @@ private:
   void on_header(boost::system::error_code ec);
   void read_body();
   void on_body(boost::system::error_code ec);
+  /// False (and answered 429) when the request's address is past its
+  /// allowance of unauthenticated requests (session_services).
+  bool admitted();
   void dispatch();
   void upgrade_to_websocket();
   void write(http_response response);
@@ -98,6 +101,7 @@ private:
   bool keep_alive_ = true;
   bool in_flight_ = false; // a request is with the actor
   bool draining_ = false;
+  bool logged_untracked_ = false;
   bool closed_ = false;
   std::size_t header_bytes_ = 0; // of the request head being parsed
   bool request_started_ = false; // bytes of the next request arrived

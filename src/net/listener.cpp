@@ -88,7 +88,7 @@ void listener::accept() {
                 delete s;
               });
           session->hold(std::move(slot));
-          auto actor = self->spawn_connection_(session->sink());
+          auto actor = self->spawn_connection_(session->sink(), address);
           {
             std::lock_guard<std::mutex> guard{self->mutex_};
             self->sessions_.emplace(session.get(), session);

@@ -25,7 +25,8 @@ namespace switchboard::net {
 class listener : public std::enable_shared_from_this<listener> {
 public:
   /// Makes the connection actor for a new session (thread-safe).
-  using connection_factory = std::function<caf::actor(http_sink_ptr sink)>;
+  using connection_factory = std::function<caf::actor(
+      http_sink_ptr sink, const std::string& client_address)>;
 
   listener(boost::asio::io_context& io, http_limits limits,
            std::size_t max_connections, std::size_t max_per_address,

@@ -1,6 +1,7 @@
 // session_services — what the listener hands every session besides its
 // socket: the io thread's delivery lane, the requests answered on the io
-// thread, and the hot responses. All three are optional (null: not used).
+// thread, the hot responses, and the per-address allowance of
+// unauthenticated requests. All are optional (null: not used).
 // Must never: own anything a session could reach after the io thread stops.
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include "src/net/delivery_lane.hpp"
 #include "src/net/hot_responses.hpp"
+#include "src/net/unauthenticated_requests.hpp"
 
 #include <memory>
 
@@ -17,6 +19,7 @@ struct session_services {
   std::shared_ptr<io_delivery_lane> lane; // one io thread only
   std::shared_ptr<io_routes> routes;
   std::shared_ptr<hot_responses> hot; // one io thread only
+  std::shared_ptr<unauthenticated_requests> unauthenticated;
 };
 
 } // namespace switchboard::net

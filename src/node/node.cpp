@@ -14,10 +14,12 @@
 #include "src/http/io_routes.hpp"
 #include "src/http/static_site.hpp"
 #include "src/http/stats_document.hpp"
+#include "src/live/anonymous_subscriptions.hpp"
 #include "src/live/cluster.hpp"
 #include "src/net/delivery_lane.hpp"
 #include "src/net/hot_responses.hpp"
 #include "src/net/listener.hpp"
+#include "src/net/unauthenticated_requests.hpp"
 #include "src/redis/redis_connection.hpp"
 #include "src/store/migrations.hpp"
 
@@ -246,6 +248,9 @@ int run_node(const node_config& config) {
   context->sessions = sessions;
   context->fanout = fanout;
   context->connections = std::make_shared<connection_tracker>();
+  context->anonymous_subscriptions =
+      std::make_shared<live::anonymous_subscriptions>(
+          config.anon_subscriptions_per_ip);
   {
     std::string error;
     context->site =
@@ -278,9 +283,12 @@ int run_node(const node_config& config) {
       io, limits, config.max_connections, config.max_connections_per_ip, stats,
       net::session_services{
           lane, std::make_shared<http::node_io_routes>(node, redis_commands),
-          hot},
-      [&system, node](http_sink_ptr sink) {
-        return spawn_connection(system, node, std::move(sink));
+          hot,
+          std::make_shared<net::unauthenticated_requests>(
+              config.anon_requests_per_ip, config.anon_requests_burst,
+              config.anon_addresses_max)},
+      [&system, node](http_sink_ptr sink, const std::string& address) {
+        return spawn_connection(system, node, std::move(sink), address);
       });
   uint16_t port = 0;
   try {

@@ -24,10 +24,11 @@ import {
   hostileNode, underAttack, measured, assertHeld, httpAttacker, requestFlood, rawSocket, drop, SECONDS,
 } from './lib/hostile.mjs';
 
-// No per-address rate of anonymous requests exists yet (issue 14, open);
-// when it does, it must be off here: it would refuse most of a flood with
-// 429 before it reached what these tests are about.
+// The per-address rate of requests without a credential is off in the
+// other attacks: it would refuse most of a flood with 429 before it reached
+// what they are about. The anonymous flood below runs with the default on.
 const NO_ANON_LIMIT = { SB_ANON_REQUESTS_PER_IP: '0' };
+const DEFAULT_ANON_LIMIT = { SB_ANON_REQUESTS_PER_IP: '100', SB_ANON_REQUESTS_BURST: '400' };
 const BYSTANDER_PATHS = ['/healthz', '/api/books/1'];
 
 const get = (path, last = false) => `GET ${path} HTTP/1.1\r\nHost: x\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
@@ -261,4 +262,31 @@ test('200 connections trickling request heads a byte at a time: each is closed w
   assert.ok(o.closedByServer >= 200, `the node closed every trickling connection at least once: ${show(o)}`);
   assert.ok(o.longestMs < TIMEOUT_MS + 1500, `each within request_timeout_ms (${TIMEOUT_MS} ms, plus the timer's slack): ${show(o)}`);
   assertHeld(result, 'http: 200 slow heads');
+});
+
+test('an anonymous flood of cold reads (distinct ids, past the cache) from one address: 429 past anon_requests_per_ip, the bystander is served', async (t) => {
+  const node = await hostileNode(t, DEFAULT_ANON_LIMIT, 'hanon');
+  // Ids past the seeded books: each one a cache miss and a database read.
+  const requests = Array.from({ length: 200000 }, (_, i) => ({ method: 'GET', path: `/api/books/${1000000 + i}` }));
+  const counts = {};
+  const result = await underAttack(
+    node,
+    async ({ signal }) => {
+      const flood = await requestFlood(node, requests, signal, {
+        connections: 16,
+        onAnswer: (_r, a) => (counts[a.status] = (counts[a.status] ?? 0) + 1),
+      });
+      return { ...flood, failed: flood.failed.slice(0, 5), counts };
+    },
+    { bystanderPaths: BYSTANDER_PATHS },
+  );
+  measured(t, result, 'http: anonymous flood of cold reads');
+  const o = result.attackerOutcome;
+  assert.ok(o.counts, show(o));
+  const served = (o.counts[404] ?? 0) + (o.counts[200] ?? 0);
+  assert.ok((o.counts[429] ?? 0) > served, `most of the flood is refused with 429: ${show(o)}`);
+  // The burst, and the rate over the attack's seconds, at most.
+  assert.ok(served <= 400 + 100 * (result.seconds + 1) + 50, `served no more than the allowance: ${show(o)}`);
+  assert.deepEqual(Object.keys(o.counts).filter((k) => !['200', '404', '429'].includes(k)), [], show(o));
+  assertHeld(result, 'http: anonymous flood of cold reads');
 });

@@ -95,6 +95,11 @@ export async function startNode({ env = {}, name = 'node', ready = true } = {}) 
       // them (auth_limits, hostile_auth do).
       SB_AUTH_ATTEMPTS_PER_IP: '0',
       SB_AUTH_ATTEMPTS_PER_USER: '0',
+      // Likewise hundreds of anonymous requests and subscriptions from one
+      // address: the per-address bounds are off unless a test sets them
+      // (anon_limits does).
+      SB_ANON_REQUESTS_PER_IP: '0',
+      SB_ANON_SUBSCRIPTIONS_PER_IP: '0',
       // A node pointed at another Redis keeps its cache there too, unless
       // the test names the cache's Redis itself.
       ...('SB_REDIS_URL' in env && !('SB_REDIS_CACHE_URL' in env) ? { SB_REDIS_CACHE_URL: '' } : {}),

@@ -57,19 +57,22 @@ export async function liveCluster(t, n = 1, env = {}, { name = 'live', nodeEnv =
  * `token`: sent as `Authorization: Bearer` (`via: 'header'`, the default) or as
  * `?access_token=` (`via: 'query'`); none = anonymous. permessage-deflate is
  * off, so frame sizes on the wire are the sizes sent. Rejects if the upgrade
- * is refused (with the HTTP status) or the connection fails.
+ * is refused (with the HTTP status) or the connection fails. `localAddress`:
+ * the client's source address (127.0.0.x: another client, to the node).
  * The socket gets: `frames` (every frame received, parsed JSON; a text frame
  * that is not JSON as {raw}, a binary one as {binary}), `pending` (frames not
  * yet taken by nextFrame/request), `node`.
  */
-export function openWs(node, { token, via = 'header', path = '/ws', headers = {} } = {}) {
+export function openWs(node, { token, via = 'header', path = '/ws', headers = {}, localAddress } = {}) {
   let url = node.url.replace(/^http/, 'ws') + path;
   const allHeaders = { ...headers };
   if (token !== undefined) {
     if (via === 'query') url += `${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`;
     else allHeaders.Authorization = `Bearer ${token}`;
   }
-  const ws = new WebSocket(url, { headers: allHeaders, perMessageDeflate: false, handshakeTimeout: DEFAULT_MS });
+  const ws = new WebSocket(url, {
+    headers: allHeaders, perMessageDeflate: false, handshakeTimeout: DEFAULT_MS, ...(localAddress ? { localAddress } : {}),
+  });
   ws.node = node;
   ws.frames = [];
   ws.texts = []; // the text frames as received (bytes-exact), in arrival order
