@@ -11,17 +11,46 @@
 
 namespace switchboard::live {
 
+uint32_t fnv1a_32(std::string_view bytes, uint32_t hash) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 16777619u; // the 32-bit FNV prime
+  }
+  return hash;
+}
+
 namespace {
 
-std::string set_checksum(const std::vector<std::string>& sorted) {
-  std::size_t hash = 0;
-  for (auto& name : sorted) {
-    boost::hash_combine(hash, name);
-  }
+std::string hex8(uint32_t value) {
   char buf[16];
-  std::snprintf(buf, sizeof(buf), "%08x",
-                static_cast<unsigned>(hash & 0xffffffffu));
+  std::snprintf(buf, sizeof(buf), "%08x", static_cast<unsigned>(value));
   return buf;
+}
+
+} // namespace
+
+std::string channel_set_checksum(const std::vector<std::string>& sorted) {
+  // FNV-1a over each name followed by '\n' (never inside a name): a fixed,
+  // specified function, so every node of every build agrees (a rolling
+  // upgrade must not refuse the ids the old nodes handed out).
+  uint32_t hash = 2166136261u; // the 32-bit FNV offset basis
+  for (auto& name : sorted) {
+    hash = fnv1a_32(name, hash);
+    hash = fnv1a_32("\n", hash);
+  }
+  return hex8(hash);
+}
+
+namespace {
+
+// The checksum before it was specified (Boost 1.81's hash_combine, which
+// later Boost versions changed): still accepted from Last-Event-ID for one
+// release, so the ids that nodes built before handed out keep resuming.
+std::string legacy_checksum(const std::vector<std::string>& sorted) {
+  std::size_t hash = 0;
+  for (auto& name : sorted)
+    boost::hash_combine(hash, name);
+  return hex8(static_cast<uint32_t>(hash & 0xffffffffu));
 }
 
 } // namespace
@@ -30,7 +59,7 @@ std::string encode_resume(const resume_offsets& offsets) {
   std::vector<std::string> names;
   for (auto& [name, offset] : offsets)
     names.push_back(name);
-  std::string out = set_checksum(names);
+  std::string out = channel_set_checksum(names);
   out += '.';
   bool first = true;
   for (auto& [name, offset] : offsets) {
@@ -47,8 +76,11 @@ std::optional<resume_offsets> decode_resume(std::string_view text,
   std::sort(channels.begin(), channels.end());
   channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
   auto dot = text.find('.');
-  if (dot == std::string_view::npos || text.size() > 64 * 1024 ||
-      text.substr(0, dot) != set_checksum(channels))
+  if (dot == std::string_view::npos || text.size() > 64 * 1024)
+    return std::nullopt;
+  auto given = text.substr(0, dot);
+  if (given != channel_set_checksum(channels) &&
+      given != legacy_checksum(channels))
     return std::nullopt;
   text.remove_prefix(dot + 1);
   resume_offsets out;

@@ -3,7 +3,9 @@
 // comes back as Last-Event-ID, so it is compact: "<set>.<o1>-<o2>-…", the
 // offsets of the stream's channels in name order, after an 8-hex-digit
 // checksum of the channel set (an id from another stream is refused rather
-// than misapplied). It is outside input and parsed strictly.
+// than misapplied): FNV-1a (32-bit) over the sorted names, each followed by
+// '\n' — specified, so nodes of any build agree. It is outside input and
+// parsed strictly.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,13 @@ namespace switchboard::live {
 
 /// Offset per channel name (ordered by name).
 using resume_offsets = std::map<std::string, int64_t>;
+
+/// 32-bit FNV-1a of `bytes`, continuing from `hash` (the offset basis by
+/// default): FNV-1a("") = 811c9dc5, ("a") = e40c292c, ("foobar") = bf9cf968.
+uint32_t fnv1a_32(std::string_view bytes, uint32_t hash = 2166136261u);
+
+/// The 8 hex digits naming a channel set (`sorted`: names in order, unique).
+std::string channel_set_checksum(const std::vector<std::string>& sorted);
 
 std::string encode_resume(const resume_offsets& offsets);
 

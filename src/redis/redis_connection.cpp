@@ -5,13 +5,13 @@
 #include "src/redis/redis_connection.hpp"
 
 #include "src/redis/hiredis_asio.hpp"
+#include "src/redis/script_digest.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
-#include <boost/uuid/detail/sha1.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -143,28 +143,13 @@ void connection::send_now(const redis_command& command, reply_handler handler) {
   send_argv(command, std::move(handler));
 }
 
-namespace {
-
-std::string sha1_hex(const std::string& text) {
-  boost::uuids::detail::sha1 hash;
-  hash.process_bytes(text.data(), text.size());
-  boost::uuids::detail::sha1::digest_type digest;
-  hash.get_digest(digest);
-  char hex[41];
-  for (int i = 0; i < 5; ++i)
-    std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
-  return std::string{hex, 40};
-}
-
-} // namespace
-
 void connection::send_eval(const redis_command& command,
                            reply_handler handler) {
   auto known = script_digests_.find(command[1]);
   if (known == script_digests_.end()) {
     // The first EVAL loads the script; later ones send only its digest.
     if (script_digests_.size() < 64)
-      script_digests_.emplace(command[1], sha1_hex(command[1]));
+      script_digests_.emplace(command[1], script_digest(command[1]));
     return send_argv(command, std::move(handler));
   }
   redis_command by_digest = command;
