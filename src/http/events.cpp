@@ -65,8 +65,8 @@ void deliver_notification(caf::event_based_actor* self,
 }
 
 void emit_balance(caf::event_based_actor* self, const node_context_ptr& node,
-                  int64_t user_id, int64_t coins) {
-  boost::json::object data{{"coins", coins}};
+                  int64_t user_id, int64_t coins, int64_t version) {
+  boost::json::object data{{"coins", coins}, {"version", version}};
   boost::json::object hints{
       {"set", boost::json::object{{"key", boost::json::array{"me", "balance"}},
                                   {"data", data}}}};

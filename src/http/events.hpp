@@ -27,9 +27,10 @@ void deliver_notification(caf::event_based_actor* self,
                           const node_context_ptr& node, int64_t user_id,
                           const boost::json::value& notification);
 
-/// Pushes balance.updated with the new balance to `user_id`.
+/// Pushes balance.updated with the new balance and its wallet version
+/// (rising with every change: the client keeps the newest) to `user_id`.
 void emit_balance(caf::event_based_actor* self, const node_context_ptr& node,
-                  int64_t user_id, int64_t coins);
+                  int64_t user_id, int64_t coins, int64_t version);
 
 /// The hint that makes a TanStack Query client refetch its notifications.
 boost::json::value notifications_hint();

@@ -49,7 +49,8 @@ void post_purchase(route_call& call) {
     run_write(
         copy, store::purchase_package(user_id, package_id), no_cached_groups,
         [self, node, user_id](boost::json::value& written) {
-          emit_balance(self, node, user_id, written.at("coins").as_int64());
+          emit_balance(self, node, user_id, written.at("coins").as_int64(),
+                       written.at("version").as_int64());
           return json_response(201, written);
         });
   });
@@ -85,21 +86,23 @@ void post_gift(route_call& call) {
     }
     auto* self = copy.self;
     auto node = copy.node;
-    run_write(
-        copy, store::send_gift(user_id, to, coins, key), no_cached_groups,
-        [self, node, user_id, to](boost::json::value& written) {
-          auto& out = written.as_object();
-          auto& gift = out.at("gift");
-          if (out.at("replayed").as_bool()) {
-            auto response = json_response(201, gift);
-            response.with("Idempotent-Replayed", "true");
-            return response;
-          }
-          emit_balance(self, node, user_id, gift.at("balance").as_int64());
-          emit_balance(self, node, to, out.at("recipient_balance").as_int64());
-          deliver_notification(self, node, to, out.at("notification"));
-          return json_response(201, gift);
-        });
+    run_write(copy, store::send_gift(user_id, to, coins, key), no_cached_groups,
+              [self, node, user_id, to](boost::json::value& written) {
+                auto& out = written.as_object();
+                auto& gift = out.at("gift");
+                if (out.at("replayed").as_bool()) {
+                  auto response = json_response(201, gift);
+                  response.with("Idempotent-Replayed", "true");
+                  return response;
+                }
+                emit_balance(self, node, user_id, gift.at("balance").as_int64(),
+                             out.at("balance_version").as_int64());
+                emit_balance(self, node, to,
+                             out.at("recipient_balance").as_int64(),
+                             out.at("recipient_version").as_int64());
+                deliver_notification(self, node, to, out.at("notification"));
+                return json_response(201, gift);
+              });
   });
 }
 

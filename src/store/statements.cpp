@@ -87,18 +87,20 @@ constexpr statement all_statements[] = {
     {"coin_packages",
      "SELECT id, coins, price_cents, label FROM coin_packages ORDER BY id"},
     {"coin_package_by_id", "SELECT coins FROM coin_packages WHERE id = $1"},
-    {"wallet_balance", "SELECT coins FROM wallets WHERE user_id = $1"},
+    {"wallet_balance", "SELECT coins, version FROM wallets WHERE user_id = $1"},
     {"wallet_ensure", "INSERT INTO wallets (user_id, coins) VALUES ($1, 0) "
                       "ON CONFLICT (user_id) DO NOTHING"},
     {"wallet_credit",
-     "INSERT INTO wallets (user_id, coins) VALUES ($1, $2) "
+     "INSERT INTO wallets (user_id, coins, version) VALUES ($1, $2, 1) "
      "ON CONFLICT (user_id) DO UPDATE SET coins = wallets.coins + "
-     "EXCLUDED.coins, updated_at = now() RETURNING coins"},
+     "EXCLUDED.coins, version = wallets.version + 1, updated_at = now() "
+     "RETURNING coins, version"},
     {"wallets_lock_pair",
      "SELECT user_id, coins FROM wallets WHERE user_id IN ($1, $2) "
      "ORDER BY user_id FOR UPDATE"},
-    {"wallet_add", "UPDATE wallets SET coins = coins + $2, updated_at = now() "
-                   "WHERE user_id = $1 RETURNING coins"},
+    {"wallet_add",
+     "UPDATE wallets SET coins = coins + $2, version = version + 1, "
+     "updated_at = now() WHERE user_id = $1 RETURNING coins, version"},
     {"purchase_insert",
      "INSERT INTO purchases (user_id, package_id, coins) VALUES ($1, $2, $3)"},
     {"gift_insert_keyed",

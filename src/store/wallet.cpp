@@ -26,7 +26,10 @@ db_job load_balance(int64_t user_id) {
             pqxx::nontransaction tx{conn};
             auto rows = tx.exec_prepared("wallet_balance", user_id);
             int64_t coins = rows.empty() ? 0 : rows[0][0].as<int64_t>();
-            return {db_status::ok, boost::json::object{{"coins", coins}}, {}};
+            int64_t version = rows.empty() ? 0 : rows[0][1].as<int64_t>();
+            return {db_status::ok,
+                    boost::json::object{{"coins", coins}, {"version", version}},
+                    {}};
           }};
 }
 
@@ -47,9 +50,11 @@ db_job purchase_package(int64_t user_id, int64_t package_id) {
               return {db_status::conflict, {}, "the balance would overflow"};
             }
             tx.commit();
-            return {db_status::ok,
-                    boost::json::object{{"coins", balance[0][0].as<int64_t>()}},
-                    {}};
+            return {
+                db_status::ok,
+                boost::json::object{{"coins", balance[0][0].as<int64_t>()},
+                                    {"version", balance[0][1].as<int64_t>()}},
+                {}};
           }};
 }
 
@@ -136,7 +141,9 @@ db_job send_gift(int64_t from, int64_t to, int64_t coins,
                 boost::json::object{
                     {"gift", std::move(gift)},
                     {"replayed", false},
+                    {"balance_version", balance[0][1].as<int64_t>()},
                     {"recipient_balance", received[0][0].as<int64_t>()},
+                    {"recipient_version", received[0][1].as<int64_t>()},
                     {"notification", notification_json(n[0])}},
                 {}};
       }};

@@ -14,14 +14,16 @@
 
 namespace switchboard::store {
 
-/// {coins}
+/// {coins, version}: version rises with every change of the balance.
 db_job load_balance(int64_t user_id);
 
-/// {coins}: the balance after the purchase; not_found for an unknown package.
+/// {coins, version}: the balance after the purchase; not_found for an
+/// unknown package.
 db_job purchase_package(int64_t user_id, int64_t package_id);
 
 /// {gift:{id, from_user_id, to_user_id, coins, balance}, replayed,
-///  recipient_balance, notification}; not_found (recipient),
+///  balance_version, recipient_balance, recipient_version, notification}
+///  (a replay has only gift and replayed); not_found (recipient),
 /// insufficient_funds, conflict (the key was used for another gift).
 db_job send_gift(int64_t from_user_id, int64_t to_user_id, int64_t coins,
                  std::optional<std::string> idempotency_key);

@@ -141,7 +141,7 @@ test('sse: user:me pushes set the balance, and a dropped stream resumes with its
 
   assert.equal((await sendGift(node, giver.token, taker.user.id, 5)).status, 201);
   await waitFor(() => queryClient.set.length === 1, { what: 'balance.updated' });
-  assert.deepEqual(queryClient.set, [[['me', 'balance'], { coins: 5 }]]);
+  assert.deepEqual(queryClient.set, [[['me', 'balance'], { coins: 5, version: 1 }]]);
 
   const mark = log.states.length;
   proxy.refuse(true);

@@ -19,7 +19,9 @@ import {
 const GIFT_KEYS = ['balance', 'coins', 'from_user_id', 'id', 'to_user_id'];
 const giftRows = (fromId) => Number(sql(`SELECT count(*) FROM gifts WHERE from_user_id = ${Number(fromId)}`));
 const purchaseRows = (userId) => Number(sql(`SELECT count(*) FROM purchases WHERE user_id = ${Number(userId)}`));
-const balanceHint = (coins) => ({ set: { key: ['me', 'balance'], data: { coins } } });
+// The wallet's version rises with every change (setCoins, straight in the
+// table, leaves it): a client keeps the newest push.
+const balanceHint = (coins, version) => ({ set: { key: ['me', 'balance'], data: { coins, version } } });
 
 test('a new account has 0 coins; the balance needs a valid token', async (t) => {
   const [a, b] = await liveCluster(t, 2, {}, { name: 'walnew' });
@@ -27,7 +29,7 @@ test('a new account has 0 coins; the balance needs a valid token', async (t) => 
   for (const node of [a, b]) {
     const res = await api(node, 'GET', '/api/me/balance', { token: me.token });
     assert.equal(res.status, 200, `${node.name} GET /api/me/balance: ${res.text}`);
-    assert.deepEqual(res.body, { coins: 0 }, `${node.name}: a new account starts with 0 coins`);
+    assert.deepEqual(res.body, { coins: 0, version: 0 }, `${node.name}: a new account starts with 0 coins`);
   }
   assertError(await api(a, 'GET', '/api/me/balance'), 401, 'unauthorized', 'GET balance without a token');
   assertError(await api(a, 'GET', '/api/me/balance', { token: 'no-such-token' }), 401, 'unauthorized', 'GET balance with an unknown token');
@@ -43,17 +45,17 @@ test('a purchase adds the package\'s coins, answers the new balance and pushes b
 
   const first = await api(a, 'POST', '/api/me/purchases', { token: me.token, body: { package_id: pkg.id } });
   assert.equal(first.status, 201, `POST /api/me/purchases: ${first.text}`);
-  assert.deepEqual(first.body, { coins: pkg.coins }, 'the answer is the new balance');
+  assert.deepEqual(first.body, { coins: pkg.coins, version: 1 }, 'the answer is the new balance and its version');
   const push1 = await nextFrame(ws, pushOn(mine, 'balance.updated'));
-  assert.deepEqual(push1.data, { coins: pkg.coins }, `push data: ${JSON.stringify(push1)}`);
-  assert.deepEqual(push1.hints, balanceHint(pkg.coins), 'the hint sets ["me","balance"] to the new balance');
+  assert.deepEqual(push1.data, { coins: pkg.coins, version: 1 }, `push data: ${JSON.stringify(push1)}`);
+  assert.deepEqual(push1.hints, balanceHint(pkg.coins, 1), 'the hint sets ["me","balance"] to the new balance');
 
   const second = await api(b, 'POST', '/api/me/purchases', { token: me.token, body: { package_id: pkg.id } });
   assert.equal(second.status, 201, second.text);
-  assert.deepEqual(second.body, { coins: 2 * pkg.coins }, 'old balance + package coins');
+  assert.deepEqual(second.body, { coins: 2 * pkg.coins, version: 2 }, 'old balance + package coins, the next version');
   const push2 = await nextFrame(ws, pushOn(mine, 'balance.updated'));
-  assert.deepEqual(push2.data, { coins: 2 * pkg.coins });
-  assert.deepEqual(push2.hints, balanceHint(2 * pkg.coins));
+  assert.deepEqual(push2.data, { coins: 2 * pkg.coins, version: 2 });
+  assert.deepEqual(push2.hints, balanceHint(2 * pkg.coins, 2));
 
   for (const node of [a, b]) assert.equal(await balanceOf(node, me.token), 2 * pkg.coins, `${node.name}: GET balance after two purchases`);
   assert.equal(coinsOf(me.user.id), 2 * pkg.coins, 'the wallet row');
@@ -281,12 +283,12 @@ test('after a gift both users get balance.updated and the recipient\'s SSE strea
   const gift = res.body;
 
   const senderPush = await nextFrame(senderWs, pushOn(senderChannel, 'balance.updated'));
-  assert.deepEqual(senderPush.data, { coins: 60 }, `the sender's push: ${JSON.stringify(senderPush)}`);
-  assert.deepEqual(senderPush.hints, balanceHint(60));
+  assert.deepEqual(senderPush.data, { coins: 60, version: 1 }, `the sender's push: ${JSON.stringify(senderPush)}`);
+  assert.deepEqual(senderPush.hints, balanceHint(60, 1));
 
   const recipientPush = await nextFrame(recipientWs, pushOn(recipientChannel, 'balance.updated'));
-  assert.deepEqual(recipientPush.data, { coins: 41 }, `the recipient's push: ${JSON.stringify(recipientPush)}`);
-  assert.deepEqual(recipientPush.hints, balanceHint(41));
+  assert.deepEqual(recipientPush.data, { coins: 41, version: 1 }, `the recipient's push: ${JSON.stringify(recipientPush)}`);
+  assert.deepEqual(recipientPush.hints, balanceHint(41, 1));
 
   const note = await nextFrame(recipientWs, pushOn(recipientChannel, 'notification.created'));
   const n = note.data;
@@ -301,8 +303,8 @@ test('after a gift both users get balance.updated and the recipient\'s SSE strea
   // The same two pushes on the recipient's SSE stream, on the other node.
   const sseBalance = await nextEvent(stream, (r) => sseOn(recipientChannel)(r) && r.json.event === 'balance.updated');
   assert.equal(sseBalance.event, 'balance.updated', 'the SSE event name is the push event');
-  assert.deepEqual(sseBalance.json.data, { coins: 41 });
-  assert.deepEqual(sseBalance.json.hints, balanceHint(41));
+  assert.deepEqual(sseBalance.json.data, { coins: 41, version: 1 });
+  assert.deepEqual(sseBalance.json.hints, balanceHint(41, 1));
   const sseNote = await nextEvent(stream, (r) => sseOn(recipientChannel)(r) && r.json.event === 'notification.created');
   assert.deepEqual(sseNote.json.data, n, 'the SSE notification is the WS one');
 });

@@ -30,6 +30,8 @@ export type PushHandler = (push: Push) => void;
 export interface QueryClientLike {
   invalidateQueries(filters: { queryKey: QueryKey }): unknown;
   setQueryData(queryKey: QueryKey, data: unknown): unknown;
+  /** When given (TanStack's is), a `set` hint older than the cached data is skipped. */
+  getQueryData?(queryKey: QueryKey): unknown;
 }
 
 /**

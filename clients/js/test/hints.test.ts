@@ -20,6 +20,18 @@ describe('applyHints', () => {
     expect(qc.getQueryData(['me', 'balance'])).toEqual({ coins: 42 });
   });
 
+  it('keeps a newer version: an older balance.updated arriving late does not overwrite it', () => {
+    const qc = new QueryClient();
+    applyHints(qc, { set: { key: ['me', 'balance'], data: { coins: 30, version: 7 } } });
+    applyHints(qc, { set: { key: ['me', 'balance'], data: { coins: 50, version: 6 } } });
+    expect(qc.getQueryData(['me', 'balance'])).toEqual({ coins: 30, version: 7 });
+    applyHints(qc, { set: { key: ['me', 'balance'], data: { coins: 10, version: 8 } } });
+    expect(qc.getQueryData(['me', 'balance'])).toEqual({ coins: 10, version: 8 });
+    // Without versions on both sides, the push wins (as before).
+    applyHints(qc, { set: { key: ['me', 'balance'], data: { coins: 3 } } });
+    expect(qc.getQueryData(['me', 'balance'])).toEqual({ coins: 3 });
+  });
+
   it('ignores hints of the wrong shape', () => {
     const qc = new QueryClient();
     applyHints(qc, { invalidate: 'x', set: { key: 'y', data: 1 } } as never);
