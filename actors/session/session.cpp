@@ -9,6 +9,8 @@
 // before that moment deleted the token first, so the check sees it gone;
 // one published after is received. The same happens after every
 // resubscription, which covers logouts sent while the subscription was down.
+// And every token_check all tokens are checked again: a token can also end
+// without a logout message (it expired unused, or its key was removed).
 #include "actors/session/session.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -132,6 +134,7 @@ caf::behavior session_impl(session_actor* self,
       std::make_unique<kind_counter>(std::move(stats), actor_kind::session);
   st.config = std::move(config);
   st.parent = std::move(parent);
+  self->delayed_send(self, st.config.token_check, tick_atom::value);
   self->send(st.config.redis_bridge, redis_sub_atom::value,
              control_channel(st));
   self->monitor(st.parent);
@@ -170,6 +173,15 @@ caf::behavior session_impl(session_actor* self,
         auto& st = self->state;
         if (!st.confirmed && generation == st.hellos_sent)
           say_hello(self);
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        std::set<std::string> tokens;
+        for (auto& m : st.members)
+          tokens.insert(m.token);
+        for (auto& token : tokens)
+          check_token(self, token);
+        self->delayed_send(self, st.config.token_check, tick_atom::value);
       },
       [=](redis_lost_atom) { self->state.confirmed = false; },
       [=](redis_up_atom) {},

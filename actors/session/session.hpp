@@ -23,11 +23,16 @@ struct session_config {
   std::string prefix; // the node's Redis key prefix
   caf::actor redis_bridge;
   std::chrono::milliseconds redis_timeout{1000};
+  /// Every this long each token held is checked again (EXISTS): a token
+  /// that expired, or was removed without a logout message, closes its
+  /// connections within token_check + redis_timeout.
+  std::chrono::milliseconds token_check{30'000};
 };
 
 /// Accepts `(session_join_atom, token, caf::actor connection)`,
 /// `(session_leave_atom, caf::actor connection)`, `(logout_atom, token)`,
-/// `(session_stop_atom)` and the bridge's subscription messages. Sends
+/// `(session_stop_atom)`, its own `(tick_atom)` (the token re-check) and
+/// the bridge's subscription messages. Sends
 /// `(logout_atom)` to each connection of a logged-out token, and reports
 /// `(session_idle_atom, user_id, handled)` to its parent whenever its last
 /// connection left.

@@ -95,7 +95,8 @@ caf::behavior session_registry_impl(session_registry_actor* self,
           slot.session = spawn_session(
               self, st.counter->stats_ptr(),
               session_config{user_id, st.config.key_prefix,
-                             st.config.redis_bridge, st.config.redis_timeout});
+                             st.config.redis_bridge, st.config.redis_timeout,
+                             st.config.token_check});
           self->monitor(slot.session);
           send_presence(self, live::presence_refresh_command(st.config.presence,
                                                              {user_id}));

@@ -28,6 +28,8 @@ struct session_registry_config {
   /// and left when their last one goes.
   live::presence_settings presence;
   std::chrono::milliseconds presence_refresh{10'000};
+  /// How often each session re-checks its tokens (see session_config).
+  std::chrono::milliseconds token_check{30'000};
 };
 
 /// Accepts `(session_join_atom, user_id, token, caf::actor connection)`,

@@ -96,6 +96,9 @@ struct node_config {
   // sessions
   uint32_t session_ttl_s = 7 * 24 * 3600; // sliding
   uint32_t requests_per_token_per_s = 50; // authenticated HTTP; 0: no limit
+  // Live connections re-check their token this often: one that expired (or
+  // was removed without a logout) closes them within this + redis_timeout.
+  uint32_t session_check_ms = 30'000;
 
   // login and register (src/http/auth_limits, actors/db_pool)
   uint32_t auth_window_s = 60;           // the counters' fixed window

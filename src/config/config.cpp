@@ -254,6 +254,11 @@ const std::vector<option>& options() {
        integer(&C::requests_per_token_per_s, 0, 1'000'000)},
       {"session_ttl_s", "session tokens expire after this long unused",
        integer(&C::session_ttl_s, 60, 365 * 86'400)},
+      {"session_check_ms",
+       "live connections re-check their session token this often: one that "
+       "expired or was removed closes them (4001) within this plus "
+       "redis_timeout_ms",
+       integer(&C::session_check_ms, 100, 3'600'000)},
       {"auth_window_s",
        "the window of the login/register counters, in seconds (fixed: it "
        "starts with the first attempt counted)",

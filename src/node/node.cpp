@@ -219,7 +219,8 @@ int run_node(const node_config& config) {
       system, stats,
       session_registry_config{bridge, config.redis_key_prefix,
                               ms{config.redis_timeout_ms}, presence,
-                              ms{config.presence_refresh_ms}});
+                              ms{config.presence_refresh_ms},
+                              ms{config.session_check_ms}});
 
   fanout_config fanning;
   fanning.db_pool = pool;

@@ -5,7 +5,7 @@
 // Never: waits for time (rate limits are driven past their burst in one go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, register, stats, waitFor } from './lib/harness.mjs';
+import { api, redis, register, stats, waitFor } from './lib/harness.mjs';
 import {
   liveCluster, openWs, nextFrame, request, subscribe, closed, pushOn, published, uniqueId, sse, sseEnded,
   sseUntil,
@@ -120,4 +120,27 @@ test('SIGTERM drains: live clients are told 1001 / their stream ends, and the no
   await sseEnded(stream);
   const { code, signal } = await a.exited;
   assert.equal(code, 0, `exit ${code ?? signal}\n${a.logs}`);
+});
+
+test('a token that ends without a logout (expired, or its key removed) closes its connections within session_check_ms', async (t) => {
+  const [node] = await liveCluster(t, 1, { SB_SESSION_CHECK_MS: '500' }, { name: 'tokencheck' });
+  const { token, user } = await register(node);
+  const other = await login(node, user.username);
+  const mine = `user:${user.id}`;
+  const ws = await openWs(node, { token });
+  await subscribe(ws, mine);
+  const stream = await sse(node, { channels: [mine], token });
+  const kept = await openWs(node, { token: other });
+  await subscribe(kept, mine);
+  await waitFor(async () => (await sessionCount(node)) === 1, { what: 'the session actor' });
+
+  // What an expiry looks like from here: the key is gone, no logout message.
+  assert.equal(redis('DEL', `${node.prefix}s:${token}`), '1');
+  const started = Date.now();
+  const info = await closed(ws);
+  assert.equal(info.code, 4001, JSON.stringify(info));
+  await sseEnded(stream);
+  // 500 ms between checks plus the check itself; generous for a loaded CI.
+  assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
+  assert.equal(kept.closeInfo, null, 'the user\'s other token is untouched');
 });
