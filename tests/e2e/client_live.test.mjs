@@ -155,3 +155,14 @@ test('sse: user:me pushes set the balance, and a dropped stream resumes with its
   assert.equal(events.filter((e) => e === 'notification.created').length, 3, `a notification per gift: ${events}`);
   assert.ok(log.pushes.every((p) => p.channel === `user:${taker.user.id}`), 'pushed under the canonical name');
 });
+
+test('sse: an unknown or logged-out token stops the client (unauthorized, 401), with no retry loop', async (t) => {
+  const [node] = await liveCluster(t, 1, {}, { name: 'clientsse401' });
+  const { client, log } = recordedClient(t, { url: node.url, token: 'not-a-session-token', transport: 'sse' });
+  client.subscribe('user:me');
+  await waitFor(() => log.states.some((s) => s.state === 'unauthorized'), { what: 'the unauthorized state' });
+  assert.equal(log.states.at(-1).state, 'unauthorized', JSON.stringify(log.states));
+  assert.equal(log.states.at(-1).code, 401);
+  const attempts = log.states.filter((s) => s.state === 'connecting').length;
+  assert.equal(attempts, 1, `one attempt, no retry loop: ${JSON.stringify(log.states)}`);
+});

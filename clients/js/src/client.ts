@@ -19,6 +19,7 @@ import type {
   ClientOptions,
   ConnectionState,
   EventSourceConstructor,
+  FetchLike,
   NetworkLike,
   StateEvent,
   WebSocketConstructor,
@@ -94,7 +95,12 @@ export function createClient(options: ClientOptions): Client {
   const transport: Transport =
     options.transport === 'sse'
       ? new SseTransport(
-          { EventSource: options.EventSource ?? hostConstructor<EventSourceConstructor>('EventSource'), token: options.token, events: [...SSE_EVENTS, ...(options.sseEvents ?? [])] },
+          {
+            EventSource: options.EventSource ?? hostConstructor<EventSourceConstructor>('EventSource'),
+            token: options.token,
+            events: [...SSE_EVENTS, ...(options.sseEvents ?? [])],
+            fetch: options.fetch === null ? undefined : (options.fetch ?? hostFetch()),
+          },
           subs,
           sink,
         )
@@ -158,6 +164,12 @@ export function createClient(options: ClientOptions): Client {
       setState('closed');
     },
   };
+}
+
+/** The host's fetch, bound (a detached window.fetch throws "Illegal invocation"); none: undefined. */
+function hostFetch(): FetchLike | undefined {
+  const f = (globalThis as { fetch?: FetchLike }).fetch;
+  return typeof f === 'function' ? (url, init) => f.call(globalThis, url, init) : undefined;
 }
 
 /** A constructor the host provides (the browser's WebSocket / EventSource), typed as the client needs it. */

@@ -100,6 +100,9 @@ export interface EventSourceLike {
 }
 export type EventSourceConstructor = new (url: string) => EventSourceLike;
 
+/** What the SSE transport needs of fetch (the host's): a response's status. */
+export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<{ status: number }>;
+
 /** The host's idea of being online (the browser's navigator.onLine and its events). */
 export interface NetworkLike {
   onLine(): boolean;
@@ -129,6 +132,8 @@ export interface ClientOptions {
   WebSocket?: WebSocketConstructor;
   /** Default: globalThis.EventSource. */
   EventSource?: EventSourceConstructor;
+  /** Asks why an SSE stream was refused (401 stops, a refused resume id is dropped). Default: globalThis.fetch; null: never asked. */
+  fetch?: FetchLike | null;
   /** SSE event names to listen to, besides the server's own (see SSE_EVENTS). */
   sseEvents?: string[];
   /** Default: the browser's navigator.onLine and online/offline events; null: none. */

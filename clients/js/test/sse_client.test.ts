@@ -1,20 +1,23 @@
 // sse_client.test — createClient over a fake EventSource: one stream for the
 // channel set, pushes by event name with hints applied, resume with the last
 // event id after a failure (with backoff), a fresh stream (no id, carried-over
-// channels refetched) when the set changes, and no stream without channels.
+// channels refetched) when the set changes, and no stream without channels;
+// a stream refused before it opened is asked its status (a fake fetch): 401
+// stops as unauthorized, 400 after a resume id comes back once without it.
 import { QueryClient } from '@tanstack/query-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/client.js';
-import type { StateEvent } from '../src/types.js';
+import type { FetchLike, StateEvent } from '../src/types.js';
 import { FakeEventSource } from './fakes.js';
 
-function setup() {
+function setup(fetch: FetchLike | null = null) {
   const queryClient = new QueryClient();
   const client = createClient({
     url: 'http://node.test/',
     token: 'tok',
     transport: 'sse',
     EventSource: FakeEventSource,
+    fetch,
     queryClient,
     network: null,
     backoff: { baseMs: 100, maxMs: 1000 },
@@ -85,6 +88,52 @@ describe('sse client', () => {
     expect(source.params.get('last_event_id')).toBe('cafe.10');
     source.error(); // refused: the next wait is longer
     expect(states.at(-1)).toMatchObject({ state: 'waiting', retryInMs: 100 });
+  });
+
+  it('a stream refused with 401 stops: state unauthorized, never retried with the token', async () => {
+    const asked: string[] = [];
+    const { client, states } = setup(async (url) => {
+      asked.push(url);
+      return { status: 401 };
+    });
+    client.subscribe('user:me');
+    FakeEventSource.last.error();
+    await vi.runAllTimersAsync();
+    expect(asked).toHaveLength(1);
+    expect(new URL(asked[0]).searchParams.get('channels')).toBe('user:me');
+    expect(states.at(-1)).toMatchObject({ state: 'unauthorized', code: 401 });
+    expect(FakeEventSource.instances).toHaveLength(1); // no retry
+  });
+
+  it('a refused resume id (400) is dropped: one reconnect at once without it, and the channels are refetched', async () => {
+    const statuses = [400];
+    const { client, queryClient, states } = setup(async () => ({ status: statuses.shift() ?? 200 }));
+    queryClient.setQueryData(['comments', 'chapter', 7], { items: [] });
+    client.subscribe('comments:chapter:7');
+    const first = FakeEventSource.last;
+    first.open();
+    first.emit('comment.created', 'stale.10', { channel: 'comments:chapter:7', offset: '10', event: 'comment.created', data: {} });
+    first.error(); // a failure after it opened: backoff, resume with the id
+    expect(states.at(-1)).toMatchObject({ state: 'waiting' });
+    vi.advanceTimersByTime(50);
+    const resumed = FakeEventSource.last;
+    expect(resumed.params.get('last_event_id')).toBe('stale.10');
+    resumed.error(); // refused before it opened: the fake fetch answers 400
+    await vi.advanceTimersByTimeAsync(0); // 'now': random() * base = 0 here
+    expect(states.find((e) => e.code === 400)).toMatchObject({ state: 'waiting', retryInMs: 0 });
+    const fresh = FakeEventSource.last;
+    expect(FakeEventSource.instances).toHaveLength(3);
+    expect(fresh.params.has('last_event_id')).toBe(false);
+    fresh.open();
+    expect(queryClient.getQueryState(['comments', 'chapter', 7])?.isInvalidated).toBe(true);
+  });
+
+  it('any other refusal is an ordinary failure with backoff', async () => {
+    const { client, states } = setup(async () => ({ status: 503 }));
+    client.subscribe('books:1');
+    FakeEventSource.last.error();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toMatchObject({ state: 'waiting', code: 503, retryInMs: 50 });
   });
 
   it('reopens without a resume id when the channel set changes, and refetches what the gap may have hidden', () => {
