@@ -22,6 +22,8 @@
 #include <boost/url/parse.hpp>
 #include <caf/all.hpp>
 
+#include <algorithm>
+
 namespace switchboard {
 
 namespace {
@@ -184,7 +186,11 @@ void start_event_stream(connection_actor* self, http_request& request) {
         unresumed.push_back(name);
     }
     // An anonymous stream takes its address's share for all its channels
-    // at once (released when the actor ends, however it ends).
+    // at once (released when the actor ends, however it ends); a channel
+    // named twice is one subscription.
+    std::sort(unresumed.begin(), unresumed.end());
+    unresumed.erase(std::unique(unresumed.begin(), unresumed.end()),
+                    unresumed.end());
     if (user_id == 0 &&
         !st.live.anonymous_share.take(st.live.stream_channels.size() +
                                       unresumed.size())) {

@@ -14,8 +14,9 @@ public:
   using clock = std::chrono::steady_clock;
 
   token_bucket() = default;
-  token_bucket(uint32_t rate, uint32_t burst)
-      : rate_(rate), burst_(burst), tokens_(burst), last_(clock::now()) {}
+  token_bucket(uint32_t rate, uint32_t burst,
+               clock::time_point now = clock::now())
+      : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
 
   /// Takes one token if there is one.
   bool take(clock::time_point now = clock::now()) {
@@ -24,6 +25,19 @@ public:
       return false;
     tokens_ -= 1.0;
     return true;
+  }
+
+  /// Takes one token if there is one, and nothing otherwise: a charge for
+  /// something that already happened (it cannot be refused).
+  void spend(clock::time_point now = clock::now()) {
+    refill(now);
+    tokens_ = std::max(0.0, tokens_ - 1.0);
+  }
+
+  /// Whether the whole burst is back (nothing spent is still owed).
+  bool full(clock::time_point now = clock::now()) {
+    refill(now);
+    return tokens_ >= burst_;
   }
 
   /// How long until a token is available (zero if one is).
@@ -37,6 +51,8 @@ public:
 
 private:
   void refill(clock::time_point now) {
+    if (now <= last_)
+      return; // time given out of order never takes tokens away
     auto elapsed = std::chrono::duration<double>(now - last_).count();
     last_ = now;
     tokens_ = std::min<double>(burst_, tokens_ + elapsed * rate_);

@@ -5,6 +5,7 @@
 #include "src/net/http_session.hpp"
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/client_address.hpp"
 
 #include "src/http/errors.hpp"
 #include "src/net/sse_session.hpp"
@@ -65,6 +66,7 @@ http_session::http_session(asio::ip::tcp::socket socket, http_limits limits,
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
     remote_address_ = remote.address().to_string();
+  address_key_ = address_key(remote_address_);
   stats_->connections.http.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -301,7 +303,7 @@ bool http_session::admitted() {
     if (auto url = boost::urls::parse_origin_form(req.target()); url)
       credential = url->params().contains("access_token");
   }
-  auto verdict = services_.unauthenticated->admit(remote_address_, credential);
+  auto verdict = services_.unauthenticated->admit(address_key_, credential);
   if (verdict.untracked && !logged_untracked_) {
     logged_untracked_ = true; // once per connection: the table is full
     spdlog::warn("http: anon_addresses_max reached; {} goes uncounted",
@@ -397,7 +399,7 @@ void http_session::write(http_response response) {
     reusable_target_.clear();
   }
   if (response.status == 401 && services_.unauthenticated)
-    services_.unauthenticated->refused_credential(remote_address_);
+    services_.unauthenticated->refused_credential(address_key_);
   if (response.event_stream) {
     // The connection becomes a Server-Sent Events stream.
     auto initial =

@@ -98,6 +98,7 @@ private:
   // guarantees one, even if a handler fails).
   std::shared_ptr<http_session> in_flight_self_;
   std::string remote_address_;
+  std::string address_key_; // what per-address limits count (IPv6: its /64)
   bool keep_alive_ = true;
   bool in_flight_ = false; // a request is with the actor
   bool draining_ = false;

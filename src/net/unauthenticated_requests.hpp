@@ -7,13 +7,18 @@
 // second, every request from it does (a client cycling bogus tokens is
 // unauthenticated too). Signed-in traffic is never charged: it has its own
 // per-token rate (requests_per_token_per_s).
+// Callers pass the address already keyed (address_key, once per
+// connection, not per request).
 // The table holds at most `max_addresses` entries; a full table first drops
-// the addresses whose buckets have refilled, and if none has, lets a new
+// the addresses whose buckets have refilled (a sweep at most once a
+// second), and if none has, lets a new
 // address through uncounted (the verdict says so): a flood from that many
 // addresses is for max_connections, not for a per-address limit.
 // Bookkeeping only, thread-safe (one mutex; uncontended with one io thread);
 // never touches a socket. rate 0: the whole limit is off.
 #pragma once
+
+#include "src/live/token_bucket.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -26,7 +31,7 @@ namespace switchboard::net {
 
 class unauthenticated_requests {
 public:
-  using clock = std::chrono::steady_clock;
+  using clock = live::token_bucket::clock;
 
   unauthenticated_requests(uint32_t rate, uint32_t burst,
                            std::size_t max_addresses)
@@ -39,35 +44,30 @@ public:
     bool untracked = false;            // the table was full: not counted
   };
 
-  /// Whether a request from `address` may go on (one without a credential
-  /// is charged for it).
-  verdict admit(const std::string& address, bool has_credential,
+  /// Whether a request from `key` (an address_key) may go on (one without
+  /// a credential is charged for it).
+  verdict admit(const std::string& key, bool has_credential,
                 clock::time_point now = clock::now());
 
-  /// A request from `address` was answered 401.
-  void refused_credential(const std::string& address,
+  /// A request from `key` was answered 401.
+  void refused_credential(const std::string& key,
                           clock::time_point now = clock::now());
 
   std::size_t tracked() const;
 
 private:
-  struct bucket {
-    double tokens;
-    clock::time_point last;
-    void refill(clock::time_point now, uint32_t rate, uint32_t burst);
-  };
   struct entry {
-    bucket anonymous;
-    bucket refused;
+    live::token_bucket anonymous;
+    live::token_bucket refused;
   };
   entry* find_or_make(const std::string& key, clock::time_point now);
-  std::chrono::milliseconds wait(const bucket& b) const;
 
   const uint32_t rate_;
   const uint32_t burst_;
   const std::size_t max_addresses_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;
+  clock::time_point next_sweep_{};
 };
 
 } // namespace switchboard::net
