@@ -92,6 +92,9 @@ test("a comment A posts shows on B's page without a reload, and B's reply on A's
   await comment(b.page, 'Who is calling at midnight?').waitFor();
   await postComment(b, 'The operator herself, I bet.');
   await comment(a.page, 'The operator herself, I bet.').waitFor();
+  // B's own comment reaches B's page by its own path (the post's answer and
+  // the push); A's page may show it first, so wait for it before counting.
+  await comment(b.page, 'The operator herself, I bet.').waitFor();
   assert.ok(await stillSamePage(a.page), "A's page was not reloaded");
   assert.ok(await stillSamePage(b.page), "B's page was not reloaded");
   assert.equal(await b.page.locator('[data-testid=comment]').count(), 2);
