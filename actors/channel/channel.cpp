@@ -3,19 +3,24 @@
 // Ready state: the channel subscribes through the bridge, waits for the
 // subscription to be confirmed, then reads the channel's current offset
 // (the sequence key); messages with offsets at or below it were published
-// before we listened. From then on `delivered` is the last offset sent:
-// offset == delivered+1 goes out at once; a larger one means Pub/Sub lost
-// something, so the gap is read from the history (XRANGE) first, while
-// newer messages wait in order. After a lost subscription the same read
-// catches up on everything published meanwhile.
+// before we listened. From then on `delivered` is the last offset sent.
+// Offsets increase but are not consecutive (src/live/publisher.cpp): each
+// message names the one before it. One whose `previous` is `delivered`
+// goes out at once; a later `previous` means Pub/Sub lost something, so the
+// gap is read from the history (XRANGE) first, while newer messages wait in
+// order; an earlier `previous` means Redis lost what we delivered after it
+// (a crash, a failover): the new message goes out, and resumes from before
+// the loss are told recovered:false. After a lost subscription the same
+// read catches up on everything published meanwhile.
 //
 // Resume: a joiner with `since` gets its reply, then the history after
 // `since` up to `delivered`, then live messages — all sent by this actor
 // through one sink, so they cannot be reordered. If the history no longer
-// reaches back to `since` the reply says recovered:false. History goes out
-// in batches (history_batch messages or history_batch_bytes), each after
-// the joiner's socket drained the last: a resume is never queued whole, so
-// it stays within the connection's outbound bound however long it is.
+// reaches back to `since` (its first message after `since` does not follow
+// it) or Redis lost messages after `since`, the reply says recovered:false.
+// History goes out in batches (history_batch messages or history_batch_bytes),
+// each after the joiner's socket drained the last: a resume is never queued
+// whole, so it stays within the connection's outbound bound however long it is.
 #include "actors/channel/channel.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -60,6 +65,9 @@ struct channel_state {
   bool ready = false;    // subscribed and `delivered` known
   bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
+  // Redis lost messages this actor had delivered, up to this offset: a
+  // resume from before it missed them, whatever the history says now.
+  int64_t lost_upto = 0;
   std::map<int64_t, push_ptr> ahead; // by offset
   uint64_t handled = 0;              // joins and leaves handled
   std::map<int64_t, int> present;    // presence channels: user -> subscribers
@@ -102,15 +110,52 @@ void deliver(channel_actor* self, const push_ptr& message) {
     sink->push(message);
 }
 
-/// Sends everything in `ahead` that is next in line.
+/// A message newer than `delivered` that follows an older one: Redis lost
+/// what came after `previous` (its counter and history went back).
+void note_loss(channel_actor* self, const push_message& message) {
+  auto& st = self->state;
+  if (st.delivered == 0)
+    return;
+  bump(st.counter->stats().pubsub.offsets_went_back);
+  spdlog::warn("channel {}: offset {} follows {} but {} was delivered: Redis "
+               "lost the messages after {}; resumes from before {} are told "
+               "recovered:false",
+               st.config.name, message.offset, message.previous, st.delivered,
+               message.previous, st.delivered);
+  st.lost_upto = std::max(st.lost_upto, st.delivered);
+  // Every node must know, not only this one: the mark is kept in Redis.
+  auto name = st.config.name;
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                live::loss_mark_command(st.config.prefix, name, st.lost_upto,
+                                        st.config.history))
+      .then(
+          [name](redis_reply& reply) {
+            if (!reply.ok())
+              spdlog::warn("channel {}: loss mark not kept: {}", name,
+                           reply.str);
+          },
+          [name](caf::error& e) {
+            spdlog::warn("channel {}: loss mark not kept: {}", name,
+                         caf::to_string(e));
+          });
+}
+
+/// Sends everything in `ahead` that is next in line: up to the first gap.
 void flush_ahead(channel_actor* self) {
   auto& st = self->state;
-  while (!st.ahead.empty() && st.ahead.begin()->first <= st.delivered + 1) {
+  while (!st.ahead.empty()) {
     auto i = st.ahead.begin();
-    if (i->first == st.delivered + 1) {
-      deliver(self, i->second);
-      st.delivered = i->first;
+    if (i->first <= st.delivered) { // a duplicate
+      st.ahead.erase(i);
+      continue;
     }
+    if (!i->second || i->second->previous > st.delivered)
+      return; // a gap (or a mark of how far to read): fill_gap reads it
+    if (i->second->previous < st.delivered)
+      note_loss(self, *i->second);
+    deliver(self, i->second);
+    st.delivered = i->first;
     st.ahead.erase(i);
   }
 }
@@ -132,14 +177,19 @@ history_entries(const std::string& channel, const redis_reply& reply) {
     message->channel = channel;
     message->offset = offset;
     message->from_history = true;
+    // Entries written by earlier nodes have no 'p': theirs were
+    // consecutive, and 'o' marked a channel's first.
+    message->previous = offset - 1;
     auto& fields = entry.elements[1].elements;
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       if (fields[i].str == "m")
         message->json = fields[i + 1].str;
       else if (fields[i].str == "e")
         message->event = fields[i + 1].str;
+      else if (fields[i].str == "p")
+        live::parse_offset(fields[i + 1].str, message->previous);
       else if (fields[i].str == "o")
-        message->opens_channel = true;
+        message->previous = 0;
     }
     if (!message->json.empty())
       out.emplace_back(offset, std::move(message));
@@ -213,22 +263,22 @@ void fill_gap(channel_actor* self) {
               if (offset > st.delivered &&
                   (!st.ahead.count(offset) || !st.ahead[offset]))
                 st.ahead[offset] = message;
-            // Whatever the history no longer holds is lost for good here:
-            // skip it (clients resuming from before it are told so).
-            auto first = st.ahead.begin();
-            if (first != st.ahead.end() && first->first > st.delivered + 1 &&
-                first->second) {
-              // A channel's first offset comes from the clock: below it
-              // nothing was lost if nothing had been delivered before.
-              if (st.delivered != 0)
-                spdlog::warn("channel {}: offsets {}..{} are gone from history",
-                             st.config.name, st.delivered + 1,
-                             first->first - 1);
-              st.delivered = first->first - 1;
-            }
             // Drop placeholder marks that the history did not fill.
             for (auto i = st.ahead.begin(); i != st.ahead.end();)
               i = i->second ? std::next(i) : st.ahead.erase(i);
+            // Whatever the history no longer holds is lost for good here:
+            // skip it (clients resuming from before it are told so).
+            auto first = st.ahead.begin();
+            while (first != st.ahead.end() && first->first <= st.delivered)
+              first = st.ahead.erase(first);
+            if (first != st.ahead.end() &&
+                first->second->previous > st.delivered) {
+              spdlog::warn("channel {}: the messages after {} up to {} are "
+                           "gone from history",
+                           st.config.name, st.delivered,
+                           first->second->previous);
+              st.delivered = first->second->previous;
+            }
             flush_ahead(self);
             if (!st.ahead.empty())
               fill_gap(self);
@@ -366,19 +416,27 @@ void admit(channel_actor* self, channel_join join) {
   // Resume: first learn whether the history still reaches back to `since`
   // (the reply must say so before any push), then catch up.
   auto since = *join.since;
-  self->request(st.config.redis_bridge, st.config.redis_timeout,
-                redis_cmd_atom::value,
-                redis_command{"XRANGE", history_key(st),
-                              "0-" + std::to_string(since + 1), "+", "COUNT",
-                              "1"})
+  self->request(
+          st.config.redis_bridge, st.config.redis_timeout,
+          redis_cmd_atom::value,
+          live::resume_check_command(st.config.prefix, st.config.name, since))
       .then(
           [=](redis_reply& reply) {
             auto& st = self->state;
-            auto first = history_entries(st.config.name, reply);
-            bool recovered =
-                !first.empty() &&
-                (first.front().first == since + 1 ||
-                 (since == 0 && first.front().second->opens_channel));
+            std::vector<std::pair<int64_t, push_ptr>> first;
+            int64_t lost_upto = st.lost_upto, marked = 0;
+            if (reply.type == redis_reply::kind::array &&
+                reply.elements.size() == 2) {
+              first = history_entries(st.config.name, reply.elements[0]);
+              if (reply.elements[1].type == redis_reply::kind::string &&
+                  live::parse_offset(reply.elements[1].str, marked))
+                lost_upto = std::max(lost_upto, marked);
+            }
+            // The history's next message must follow `since`, and nothing
+            // after `since` may have been lost by Redis.
+            bool recovered = !first.empty() &&
+                             first.front().second->previous == since &&
+                             since >= lost_upto;
             join.sink->reply(reply_json(join.request_id, st.config.name,
                                         st.delivered, recovered));
             // Not recovered: a WebSocket client refetches and goes on live

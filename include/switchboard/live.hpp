@@ -49,9 +49,11 @@ struct push_message {
   /// against the connection's outbound bound like any other frame: the
   /// channel sends history in batches, each after the last one drained.
   bool from_history = false;
-  /// The first message of its channel (or since Redis lost the channel's
-  /// counter): a client that saw the channel empty misses nothing before it.
-  bool opens_channel = false;
+  /// The offset of the message before it on its channel (0: it is the
+  /// first, or Redis lost everything before it). Offsets are increasing but
+  /// not consecutive (see src/live/publisher.cpp): a gap is `previous` past
+  /// what a reader has, a loss in Redis is `previous` before it.
+  int64_t previous = 0;
 };
 
 using push_ptr = std::shared_ptr<const push_message>;

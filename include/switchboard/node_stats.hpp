@@ -37,6 +37,9 @@ struct pubsub_stats {
   std::atomic<uint64_t> received{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> dropped{0};
+  // Messages that followed an offset older than one delivered: Redis lost
+  // writes (a crash, a failover) and resumes from before were refused.
+  std::atomic<uint64_t> offsets_went_back{0};
 };
 
 struct fanout_stats {

@@ -290,7 +290,8 @@ void get_metrics(route_call& call) {
     metric(full.c_str(), "counter", "Cache outcome counter (see /stats).");
     out << full << ' ' << doc["cache"].at(name) << '\n';
   }
-  for (const char* name : {"received", "delivered", "dropped"}) {
+  for (const char* name :
+       {"received", "delivered", "dropped", "offsets_went_back"}) {
     auto full = std::string{"switchboard_pubsub_"} + name + "_total";
     metric(full.c_str(), "counter", "Pub/Sub message counter (see /stats).");
     out << full << ' ' << doc["pubsub"].at(name) << '\n';

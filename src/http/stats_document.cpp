@@ -66,6 +66,7 @@ boost::json::object stats_document(const node_context& node) {
       {"received", load(s.pubsub.received)},
       {"delivered", load(s.pubsub.delivered)},
       {"dropped", load(s.pubsub.dropped)},
+      {"offsets_went_back", load(s.pubsub.offsets_went_back)},
   };
   doc["fanout"] = {
       {"running", load(s.fanout.running)},

@@ -17,35 +17,33 @@ namespace {
 // (src/live/presence.cpp too), so there is one way to number a message.
 constexpr const char* publish_function = R"lua(
 local function sb_publish(seq_key, hist_key, chan, chan_json, rest, size, ttl, now, event)
-  local n = redis.call('INCR', seq_key)
-  local opens = false
-  if n == 1 then
-    -- A new channel, or one whose counter Redis lost (a restart without
-    -- persistence, a failover to a lagging replica): start from the clock,
-    -- past anything the history holds, so offsets never go back and
-    -- clients resuming from before the loss are told recovered:false. The
-    -- entry is marked ('o'): a client that saw the channel empty (offset
-    -- 0) resumes from it.
-    opens = true
-    n = tonumber(now) * 1000
+  -- The channel's last offset (0: none yet, or Redis lost the counter).
+  local prev = tonumber(redis.call('GET', seq_key) or '0')
+  if prev == 0 then
+    -- A lost counter whose history survived: go on from the history.
     local last = redis.call('XREVRANGE', hist_key, '+', '-', 'COUNT', 1)
     if #last > 0 then
-      local held = tonumber(string.match(last[1][1], '%-(%d+)$'))
-      if held and held >= n then n = held + 1 end
+      prev = tonumber(string.match(last[1][1], '%-(%d+)$')) or 0
     end
   end
+  -- Offsets never go back, whatever Redis lost: a new one is past the
+  -- counter and past Redis's clock in microseconds, so after a crash that
+  -- lost the last writes (appendfsync everysec) or a failover to a replica
+  -- that lagged, a new message is never numbered like one some node
+  -- already delivered. Offsets are therefore not consecutive: each message
+  -- names the one before it (prev), which is how nodes find gaps (prev
+  -- past what they delivered) and losses (prev before it).
+  local clock = redis.call('TIME')
+  local n = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+  if n <= prev then n = prev + 1 end
   -- Lua numbers are doubles: print them as integers (exact below 2^53).
   local seq = string.format('%.0f', n)
-  if opens then redis.call('SET', seq_key, seq) end
-  redis.call('PEXPIRE', seq_key, 2592000000)
+  local before = string.format('%.0f', prev)
+  redis.call('SET', seq_key, seq, 'PX', 2592000000)
   local msg = '{"channel":' .. chan_json .. ',"offset":"' .. seq .. '"' .. rest
-  if opens then
-    redis.call('XADD', hist_key, 'MAXLEN', size, '0-' .. seq, 'm', msg, 'e', event, 't', now, 'o', '1')
-  else
-    redis.call('XADD', hist_key, 'MAXLEN', size, '0-' .. seq, 'm', msg, 'e', event, 't', now)
-  end
+  redis.call('XADD', hist_key, 'MAXLEN', size, '0-' .. seq, 'm', msg, 'e', event, 't', now, 'p', before)
   redis.call('PEXPIRE', hist_key, ttl)
-  redis.call('PUBLISH', chan, seq .. ' ' .. event .. ' ' .. msg)
+  redis.call('PUBLISH', chan, seq .. ' ' .. before .. ' ' .. event .. ' ' .. msg)
   return n
 end
 )lua";
@@ -117,6 +115,41 @@ std::string pubsub_channel(const std::string& prefix, const std::string& ch) {
   return prefix + "ch:" + ch;
 }
 
+std::string loss_key(const std::string& prefix, const std::string& ch) {
+  return prefix + "ql:" + ch;
+}
+
+redis_command loss_mark_command(const std::string& prefix,
+                                const std::string& channel, int64_t upto,
+                                const history_settings& history) {
+  static const std::string script = R"lua(
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+)lua";
+  return {"EVAL",
+          script,
+          "1",
+          loss_key(prefix, channel),
+          std::to_string(upto),
+          std::to_string(history.ttl_ms)};
+}
+
+redis_command resume_check_command(const std::string& prefix,
+                                   const std::string& channel, int64_t since) {
+  static const std::string script = R"lua(
+local first = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', 1)
+return {first, redis.call('GET', KEYS[2])}
+)lua";
+  return {"EVAL",
+          script,
+          "2",
+          history_key(prefix, channel),
+          loss_key(prefix, channel),
+          "0-" + std::to_string(since + 1)};
+}
+
 redis_command publish_command(const std::string& prefix,
                               const std::string& channel,
                               const std::string& event,
@@ -160,6 +193,9 @@ redis_command client_publish_command(const std::string& prefix,
 
 push_ptr parse_published(const std::string& channel,
                          const std::string& payload) {
+  // "<offset> <prev> <event> <json>"; before prev existed (earlier nodes):
+  // "<offset> <event> <json>", told apart by the JSON's '{' (an event name
+  // never holds one).
   auto first = payload.find(' ');
   if (first == std::string::npos)
     return nullptr;
@@ -171,8 +207,21 @@ push_ptr parse_published(const std::string& channel,
                     message->offset))
     return nullptr;
   message->channel = channel;
-  message->event = payload.substr(first + 1, second - first - 1);
-  message->json = payload.substr(second + 1);
+  if (payload.compare(second + 1, 1, "{") == 0) {
+    message->previous = message->offset - 1;
+    message->event = payload.substr(first + 1, second - first - 1);
+    message->json = payload.substr(second + 1);
+    return message;
+  }
+  auto third = payload.find(' ', second + 1);
+  if (third == std::string::npos ||
+      !parse_offset(
+          std::string_view{payload}.substr(first + 1, second - first - 1),
+          message->previous) ||
+      message->previous >= message->offset)
+    return nullptr;
+  message->event = payload.substr(second + 1, third - second - 1);
+  message->json = payload.substr(third + 1);
   return message;
 }
 

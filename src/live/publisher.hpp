@@ -1,5 +1,7 @@
 // publisher — how a message enters a channel: one Lua script that numbers
-// it (per-channel sequence = its offset), appends it to the channel's
+// it (an offset past the channel's last and past Redis's clock in µs, so
+// offsets never go back even when Redis loses writes; each message also
+// names the offset before it), appends it to the channel's
 // bounded history (a Redis stream: newest channel_history_size, expiring
 // channel_history_ttl after the last publish) and PUBLISHes it, atomically,
 // so history and live delivery can never disagree on order. Builds the
@@ -25,6 +27,21 @@ struct history_settings {
 std::string sequence_key(const std::string& prefix, const std::string& ch);
 std::string history_key(const std::string& prefix, const std::string& ch);
 std::string pubsub_channel(const std::string& prefix, const std::string& ch);
+/// `<prefix>ql:<channel>`: the highest offset delivered before Redis lost
+/// messages of the channel (what a node saw go back); resumes from before
+/// it missed something, whatever the history holds now.
+std::string loss_key(const std::string& prefix, const std::string& ch);
+
+/// Raises the channel's loss mark to `upto` (kept as long as its history).
+redis_command loss_mark_command(const std::string& prefix,
+                                const std::string& channel, int64_t upto,
+                                const history_settings& history);
+
+/// What a resume from `since` needs in one step: the reply is an array of
+/// the history's first entry after `since` (as XRANGE answers, at most
+/// one) and the channel's loss mark (nil when none).
+redis_command resume_check_command(const std::string& prefix,
+                                   const std::string& channel, int64_t since);
 
 /// The EVAL that publishes; its reply is the new offset (an integer).
 /// `data_json` and `hints_json` are serialized JSON (hints may be empty).
@@ -66,8 +83,9 @@ std::string push_rest(const std::string& event, const std::string& data_json,
 /// Wall-clock milliseconds (history timestamps, presence expiries).
 int64_t now_ms();
 
-/// What travels on Pub/Sub is "<offset> <event> <push JSON>"; decodes it
-/// (null when it is not of that form).
+/// What travels on Pub/Sub is "<offset> <previous offset> <event> <push
+/// JSON>" (earlier nodes sent "<offset> <event> <push JSON>": read too, as
+/// consecutive); decodes it (null when it is of neither form).
 push_ptr parse_published(const std::string& channel,
                          const std::string& payload);
 

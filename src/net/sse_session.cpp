@@ -5,12 +5,15 @@
 
 #include "switchboard/atoms.hpp"
 
+#include "src/live/client_frames.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 #include <caf/send.hpp>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <functional>
@@ -20,6 +23,9 @@ namespace switchboard::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+
+// How long events wait for every channel's subscribe reply (see open_gate).
+constexpr std::chrono::seconds gate_limit{5};
 
 class sse_sink : public push_sink {
 public:
@@ -51,12 +57,18 @@ public:
         auto& obj = value.as_object();
         auto* channel = obj.if_contains("channel");
         auto* offset = obj.if_contains("offset");
+        int64_t current = 0;
         if (!channel || !offset || !channel->is_string() ||
-            !offset->is_string())
+            !offset->is_string() ||
+            !live::parse_offset(offset->as_string(), current))
           return;
         auto name = std::string{channel->as_string()};
         if (!s->offsets_.count(name))
-          s->offsets_[name] = std::stoll(std::string{offset->as_string()});
+          s->offsets_[name] = current;
+        auto* recovered = obj.if_contains("recovered");
+        s->channel_answered(
+            name, !recovered || !recovered->is_bool() || recovered->as_bool(),
+            current);
       });
   }
 
@@ -71,7 +83,7 @@ public:
                  [s, then = std::move(then)]() mutable {
                    if (s->ended_)
                      return; // never: the stream is gone
-                   if (!s->writing_ && s->out_.empty())
+                   if (!s->writing_ && s->out_.empty() && s->held_.empty())
                      then();
                    else
                      s->on_drained_.push_back(std::move(then));
@@ -94,8 +106,12 @@ sse_session::sse_session(beast::tcp_stream&& stream, caf::actor connection,
       max_queue_bytes_(max_queue_bytes),
       stats_(std::move(stats)),
       offsets_(std::move(initial)),
-      lane_(std::move(lane)) {
+      lane_(std::move(lane)),
+      opened_at_(std::chrono::steady_clock::now()) {
   stats_->connections.sse.fetch_add(1, std::memory_order_relaxed);
+  for (auto& [channel, offset] : offsets_)
+    awaiting_.insert(channel);
+  gate_open_ = awaiting_.empty();
 }
 
 sse_session::~sse_session() {
@@ -173,9 +189,67 @@ void sse_session::heartbeat() {
 }
 
 void sse_session::tick(std::chrono::steady_clock::time_point now) {
-  if (ended_ || now - last_write_ < std::chrono::seconds{15})
+  if (ended_)
+    return;
+  if (!gate_open_ && now - opened_at_ >= gate_limit) {
+    // A channel that cannot answer (Redis away) must not hold the others'
+    // events for ever; a late reply still reports its outcome.
+    spdlog::warn("sse: {} channel(s) not joined after {} s; the stream's "
+                 "events go out without their resume outcome",
+                 awaiting_.size(), gate_limit.count());
+    open_gate();
+  }
+  if (now - last_write_ < std::chrono::seconds{15})
     return;
   enqueue(": heartbeat\n\n", false, false);
+}
+
+void sse_session::channel_answered(const std::string& channel, bool recovered,
+                                   int64_t offset) {
+  if (ended_)
+    return;
+  bool awaited = awaiting_.erase(channel) > 0;
+  if (!recovered) {
+    // The client refetches this channel: a later reconnect resumes from
+    // where it is now, not again from before the loss.
+    offsets_[channel] = offset;
+    unrecovered_.push_back(channel);
+  }
+  if (gate_open_) {
+    if (!awaited || !recovered) // a late reply after gate_limit
+      open_gate();
+    return;
+  }
+  if (awaiting_.empty())
+    open_gate();
+}
+
+void sse_session::open_gate() {
+  gate_open_ = true;
+  awaiting_.clear();
+  std::string events;
+  std::size_t count = 0;
+  if (!unrecovered_.empty()) {
+    boost::json::object channels;
+    for (auto& name : unrecovered_)
+      channels[name] = false;
+    unrecovered_.clear();
+    events.append("id: ").append(live::encode_resume(offsets_));
+    events.append("\nevent: recovered\ndata: ");
+    events.append(boost::json::serialize(
+        boost::json::object{{"channels", std::move(channels)}}));
+    events.append("\n\n");
+    count = 1;
+  }
+  events.append(held_);
+  count += held_events_;
+  held_.clear();
+  held_events_ = 0;
+  if (count == 0)
+    return;
+  out_.append(events);
+  out_events_ += count;
+  write_next();
 }
 
 void sse_session::enqueue_push(const push_message& message, bool later) {
@@ -196,10 +270,17 @@ void sse_session::enqueue(std::string_view bytes, bool later, bool counts) {
   if (ended_)
     return;
   // One bound over everything waiting for this client, history included.
-  if (out_events_ + sending_events_ >= max_queue_ ||
-      out_.size() + sending_.size() + bytes.size() > max_queue_bytes_) {
-    stats_->pubsub.dropped.fetch_add(out_events_, std::memory_order_relaxed);
+  if (out_events_ + sending_events_ + held_events_ >= max_queue_ ||
+      out_.size() + sending_.size() + held_.size() + bytes.size() >
+          max_queue_bytes_) {
+    stats_->pubsub.dropped.fetch_add(out_events_ + held_events_,
+                                     std::memory_order_relaxed);
     end(); // too slow: the client resumes with Last-Event-ID
+    return;
+  }
+  if (counts && !gate_open_) {
+    held_.append(bytes); // see open_gate
+    ++held_events_;
     return;
   }
   out_.append(bytes);
@@ -241,7 +322,7 @@ void sse_session::on_written() {
   sending_events_ = 0;
   if (sending_.capacity() > 64 * 1024)
     std::string{}.swap(sending_);
-  if (out_.empty() && !on_drained_.empty()) {
+  if (out_.empty() && held_.empty() && !on_drained_.empty()) {
     // Senders pacing themselves (history) queue more from here.
     auto drained = std::move(on_drained_);
     on_drained_.clear();
@@ -256,6 +337,7 @@ void sse_session::end() {
     return;
   ended_ = true;
   out_.clear();
+  held_.clear();
   on_drained_.clear();
   if (heartbeat_timer_)
     heartbeat_timer_->cancel();

@@ -5,8 +5,11 @@
 // bounded queue behind it: everything queued (events, history, comments)
 // counts against live_max_queue events and live_max_queue_bytes; over the
 // bound the stream ends and the client resumes with Last-Event-ID. It keeps
-// the stream's resume id (the last offset of each channel) and makes no
-// application decision.
+// the stream's resume id (the last offset of each channel). Events wait
+// until every channel's subscribe reply is in, so that a resume the history
+// no longer reaches says so first (`event: recovered`, with the channels
+// that were not recovered); comments do not wait. It makes no application
+// decision.
 #pragma once
 
 #include "switchboard/live.hpp"
@@ -21,6 +24,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +59,13 @@ private:
   void enqueue(std::string_view bytes, bool later = false, bool counts = true);
   /// Appends one channel message as an event.
   void enqueue_push(const push_message& message, bool later);
+  /// A channel's subscribe reply: its outcome, and the gate's opening once
+  /// every channel has answered.
+  void channel_answered(const std::string& channel, bool recovered,
+                        int64_t offset);
+  /// Writes `event: recovered` for the channels not recovered, then the
+  /// events held meanwhile.
+  void open_gate();
   void write_next();
   void on_written();
   void heartbeat();
@@ -73,6 +84,14 @@ private:
   std::string out_, sending_;
   std::size_t out_events_ = 0, sending_events_ = 0;
   std::vector<std::function<void()>> on_drained_; // see push_sink
+  // The gate: channels whose subscribe reply is still to come, those not
+  // recovered, and the events held until the last reply (or gate_limit).
+  std::set<std::string> awaiting_;
+  std::vector<std::string> unrecovered_;
+  std::string held_;
+  std::size_t held_events_ = 0;
+  std::chrono::steady_clock::time_point opened_at_;
+  bool gate_open_ = false;
   // Ticks without a lane (several io threads); null otherwise.
   std::unique_ptr<boost::asio::steady_timer> heartbeat_timer_;
   std::chrono::steady_clock::time_point last_write_;

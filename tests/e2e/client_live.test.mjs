@@ -108,6 +108,33 @@ test('ws: recovered:false when the history no longer reaches back invalidates th
   assert.deepEqual(log.pushes.map((p) => p.data.n), [0, 6]);
 });
 
+test("sse: a resume the history no longer reaches (event: recovered) invalidates that channel's queries, and only that one's", async (t) => {
+  const [node] = await liveCluster(t, 1, { SB_CHANNEL_HISTORY_SIZE: '2' }, { name: 'clientsselost' });
+  const proxy = await tcpProxy(node);
+  t.after(() => proxy.close());
+  const chapterId = uniqueId();
+  const lossy = `comments:chapter:${chapterId}`;
+  const quiet = `books:${uniqueId()}`;
+  const queryClient = recordingQueryClient();
+  const { client, log } = recordedClient(t, { url: proxy.url, transport: 'sse', queryClient });
+  client.subscribe(lossy);
+  client.subscribe(quiet);
+  await waitFor(() => log.subscribed.length === 2, { what: 'the stream to open' });
+  await published(node, lossy, 'comment.created', { n: 0 });
+  await waitFor(() => log.pushes.length === 1, { what: 'the first push' });
+
+  const mark = log.states.length;
+  proxy.refuse(true);
+  await waitFor(() => stateSince(log, mark, 'waiting'), { what: 'the client to notice the drop' });
+  for (let n = 1; n <= 5; n++) await published(node, lossy, 'comment.created', { n }); // more than the history keeps
+  proxy.refuse(false);
+  await waitFor(() => log.recovered.some((r) => r.recovered === false), { what: 'the recovered event' });
+  assert.deepEqual(log.recovered.filter((r) => r.recovered === false), [{ channel: lossy, recovered: false }]);
+  assert.deepEqual(queryClient.invalidated, [['comments', 'chapter', chapterId]], "only the lossy channel's queries are refetched");
+  await waitFor(() => log.pushes.length === 3, { what: 'what the history still held' });
+  assert.deepEqual(log.pushes.map((p) => p.data.n), [0, 4, 5]);
+});
+
 test('ws: a draining node (1001) sends the client to the next node, where it resumes', async (t) => {
   const [a, b] = await liveCluster(t, 2, {}, { name: 'clientdrain' });
   const channel = `books:${uniqueId()}`;

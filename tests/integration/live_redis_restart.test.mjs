@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis } from './lib/servers.mjs';
-import { waitFor, api } from './lib/harness.mjs';
+import { waitFor, api, redisAt, stats } from './lib/harness.mjs';
 import {
   liveCluster, openWs, subscribe, nextFrame, pushOn, pushesOn, publish, published, uniqueId, sse, sseUntil,
   ssePushesOn, joined, isProbe, tcpProxy,
@@ -91,4 +91,58 @@ test('Redis back empty (no persistence): offsets go on increasing, and an old re
   const late = await openWs(a);
   const reply = await subscribe(late, channel, before);
   assert.equal(reply.recovered, false, JSON.stringify(reply));
+});
+
+test('Redis crashed and lost its last writes (the counter and the history went back together): what is published next still reaches everyone, and resumes from before the loss say recovered:false', async (t) => {
+  const redis = await startRedis(); // comes back as of its last SAVE
+  const [a, b] = await liveCluster(t, 2, { SB_REDIS_URL: redis.url }, { name: 'wentback' });
+  const channel = `comments:chapter:${uniqueId()}`;
+  const ws = await openWs(a);
+  await subscribe(ws, channel);
+  const stream = await sse(a, { channels: [channel] });
+  await joined(b, [channel], (ch) => pushesOn(ws, ch).some(isProbe));
+  await joined(b, [channel], stream);
+
+  const offsets = [];
+  for (let seq = 1; seq <= 5; seq++) offsets[seq] = await published(b, channel, 'comment.created', { seq });
+  redisAt(redis.url, 'SAVE'); // what Redis will come back with: the channel after message 5
+  for (let seq = 6; seq <= 8; seq++) offsets[seq] = await published(b, channel, 'comment.created', { seq });
+  await nextFrame(ws, (f) => pushOn(channel)(f) && f.data.seq === 8);
+  await sseUntil(stream, () => seqs(ssePushesOn(stream, channel)).includes(8), { what: 'seq 8 over SSE' });
+  const afterSeven = stream.events.find((r) => r.json?.channel === channel && r.json?.data?.seq === 7).id;
+
+  await redis.kill();
+  await redis.start();
+  assert.equal(redisAt(redis.url, 'GET', `${a.prefix}q:${channel}`), offsets[5], 'Redis went back to message 5');
+  for (let seq = 9; seq <= 11; seq++) {
+    offsets[seq] = await publishWhenUp(b, channel, { seq });
+    assert.ok(BigInt(offsets[seq]) > BigInt(offsets[8]), `seq ${seq}'s offset ${offsets[seq]} is past seq 8's ${offsets[8]}`);
+  }
+  // Numbered past everything delivered, they are not taken for duplicates.
+  await nextFrame(ws, (f) => pushOn(channel)(f) && f.data.seq === 11, 15000);
+  const all = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  assert.deepEqual(seqs(pushesOn(ws, channel)), all, 'WebSocket: every message once, in order');
+  await sseUntil(stream, () => seqs(ssePushesOn(stream, channel)).includes(11), { what: 'seq 11 over SSE' });
+  assert.deepEqual(seqs(ssePushesOn(stream, channel)), all, 'SSE: every message once, in order');
+  await waitFor(async () => (await stats(a)).pubsub.offsets_went_back >= 1, {
+    what: "node a's pubsub.offsets_went_back to count the loss",
+  });
+
+  // A client that had seen up to 7 (or 5) missed what Redis lost, on either
+  // node: node a saw the offsets go back and kept a mark in Redis.
+  for (const [node, since] of [[a, offsets[7]], [b, offsets[7]], [b, offsets[5]]]) {
+    const late = await openWs(node);
+    const reply = await subscribe(late, channel, since);
+    assert.equal(reply.recovered, false, `${node.name}, since ${since}: ${JSON.stringify(reply)}`);
+    late.terminate();
+  }
+  // One that had seen everything up to 11 misses nothing.
+  const current = await openWs(b);
+  assert.equal((await subscribe(current, channel, offsets[10])).recovered, true);
+  await nextFrame(current, (f) => pushOn(channel)(f) && f.data.seq === 11);
+  // An SSE stream resumed from after seq 7 says so first.
+  const resumed = await sse(b, { channels: [channel], lastEventId: afterSeven });
+  await sseUntil(resumed, () => resumed.events.length > 0, { what: 'the first event of the resumed stream' });
+  assert.equal(resumed.events[0].event, 'recovered', resumed.events[0].raw);
+  assert.deepEqual(resumed.events[0].json, { channels: { [channel]: false } });
 });

@@ -365,7 +365,7 @@ test('a resume id does not open channels the stream did not ask for, or that the
   }
 });
 
-test('a Last-Event-ID older than the history window continues from the oldest message kept (docs/protocol.md)', async (t) => {
+test('a Last-Event-ID older than the history window says so first (event: recovered), then continues from the oldest message kept (docs/protocol.md)', async (t) => {
   const [node] = await liveCluster(t, 1, { SB_CHANNEL_HISTORY_SIZE: '5' }, { name: 'ssetrim' });
   const long = `comments:chapter:${uniqueId()}`;
   const short = `books:${uniqueId()}`;
@@ -390,7 +390,19 @@ test('a Last-Event-ID older than the history window continues from the oldest me
   await arrives(s2, short, 3);
   assertExactly(s2, short, [2, 3], o, 'the channel whose missed messages are all kept');
   assertExactly(s2, long, [8, 9, 10, 11, 12, 13], o, 'the channel that lost seq 2..7: the kept ones, then live');
+  const first = s2.events[0];
+  assert.equal(first.event, 'recovered', `the first event says what was not recovered: ${first.raw}`);
+  assert.deepEqual(first.json, { channels: { [long]: false } }, 'only the channel whose history no longer reaches back');
+  assert.equal(s2.events.filter((r) => r.event === 'recovered').length, 1, 'said once');
   await s2.close();
+
+  // Resumed from the recovered event's id, the stream needs no refetch: the
+  // channel's place is where it was when the loss was reported.
+  const s3 = await sse(node, { channels, lastEventId: first.id });
+  await pub(node, long, 14, o);
+  await arrives(s3, long, 14);
+  assert.equal(s3.events.filter((r) => r.event === 'recovered').length, 0, `nothing to report: ${s3.events[0]?.raw}`);
+  await s3.close();
 });
 
 test('an EventSource (eventsource package) works unchanged, and reconnects with Last-Event-ID on its own', async (t) => {

@@ -8,7 +8,10 @@
 // with fetch, for the status only: 401 stops (state `unauthorized`, as a WS
 // 4001 does), 400 after a resume id drops the id and comes back at once
 // (the channels are then refetched: the gap is unknown), 429 waits the
-// longest; anything else is an ordinary failure.
+// longest; anything else is an ordinary failure. A resumed stream reports its
+// channels recovered when it opens; the node's `event: recovered` (sent before
+// any other event) then names those it could not recover, and they are
+// reported again as not recovered (their queries are invalidated).
 // Owns: the current EventSource, the stream's resume id and the channel set
 // that id belongs to.
 // Never: sends a resume id to a stream of another channel set (the node
@@ -91,6 +94,20 @@ export class SseTransport implements Transport {
         this.sink.closed('backoff', status);
       });
     };
+    source.addEventListener('recovered', (message) => {
+      if (this.source !== source) return;
+      let report: { channels?: Record<string, boolean> };
+      try {
+        report = JSON.parse(message.data) as typeof report;
+      } catch {
+        return;
+      }
+      if (message.lastEventId) this.resumeId = message.lastEventId;
+      for (const [channel, recovered] of Object.entries(report.channels ?? {})) {
+        const sub = this.subs.resolve(channel); // the node names user:me by its id
+        if (recovered === false && sub) this.sink.subscribed(sub.channel, { recovered: false });
+      }
+    });
     for (const event of this.config.events)
       source.addEventListener(event, (message) => {
         if (this.source !== source) return;

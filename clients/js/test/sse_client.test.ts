@@ -3,7 +3,8 @@
 // event id after a failure (with backoff), a fresh stream (no id, carried-over
 // channels refetched) when the set changes, and no stream without channels;
 // a stream refused before it opened is asked its status (a fake fetch): 401
-// stops as unauthorized, 400 after a resume id comes back once without it.
+// stops as unauthorized, 400 after a resume id comes back once without it;
+// a resumed stream's `event: recovered` invalidates the channels it names.
 import { QueryClient } from '@tanstack/query-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/client.js';
@@ -126,6 +127,34 @@ describe('sse client', () => {
     expect(fresh.params.has('last_event_id')).toBe(false);
     fresh.open();
     expect(queryClient.getQueryState(['comments', 'chapter', 7])?.isInvalidated).toBe(true);
+  });
+
+  it("a resumed stream's `recovered` event invalidates the channels the node could not recover, and only those", () => {
+    const { client, queryClient } = setup();
+    const recovered: unknown[] = [];
+    client.on('recovered', (e) => recovered.push(e));
+    client.subscribe('comments:chapter:7');
+    client.subscribe('books:3');
+    vi.runOnlyPendingTimers();
+    const first = FakeEventSource.last;
+    first.open();
+    first.emit('comment.created', 'ab.10', { channel: 'comments:chapter:7', offset: '10', event: 'comment.created', data: {} });
+    first.error();
+    vi.advanceTimersByTime(50);
+    const resumed = FakeEventSource.last;
+    expect(resumed.params.get('last_event_id')).toBe('ab.10');
+    queryClient.setQueryData(['comments', 'chapter', 7], { items: [] });
+    queryClient.setQueryData(['books', 3], { id: 3 });
+    resumed.open();
+    expect(queryClient.getQueryState(['comments', 'chapter', 7])?.isInvalidated).toBe(false);
+    resumed.emit('recovered', 'ab.99', { channels: { 'comments:chapter:7': false } });
+    expect(queryClient.getQueryState(['comments', 'chapter', 7])?.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(['books', 3])?.isInvalidated).toBe(false);
+    expect(recovered).toContainEqual({ channel: 'comments:chapter:7', recovered: false });
+    expect(recovered).not.toContainEqual({ channel: 'books:3', recovered: false });
+    resumed.error(); // the next resume starts from the recovered event's id
+    vi.advanceTimersByTime(50);
+    expect(FakeEventSource.last.params.get('last_event_id')).toBe('ab.99');
   });
 
   it('any other refusal is an ordinary failure with backoff', async () => {

@@ -105,10 +105,12 @@ process.on('exit', () => {
 /**
  * Starts a private redis-server on a free loopback port and waits until it
  * answers PING (and is ours: INFO's process_id is our child's pid).
- * Resolves with {url, port, stop(), start(), restart()}: start() starts it
- * again on the same port after stop(); restart() does both. Without
- * `persistent` it comes back empty; with it, everything acknowledged before
- * the stop is kept (AOF, fsync on every write). Stopped after the test file.
+ * Resolves with {url, port, stop(), kill(), start(), restart()}: start()
+ * starts it again on the same port after stop() or kill(); restart() does
+ * both. Without `persistent` it comes back empty, or as of its last `SAVE`
+ * (a crash that lost what came after); with it, everything acknowledged
+ * before the stop is kept (AOF, fsync on every write). Stopped after the
+ * test file.
  */
 export async function startRedis({ persistent = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
@@ -154,6 +156,10 @@ export async function startRedis({ persistent = false } = {}) {
     /** Stops redis-server (SIGTERM) and waits until it has exited. */
     async stop() {
       await stopChild(proc, 'SIGTERM', 10000);
+    },
+    /** Kills redis-server (SIGKILL: nothing is flushed) and waits until it has exited. */
+    async kill() {
+      await stopChild(proc, 'SIGKILL', 10000);
     },
     /** Starts it again on the same port after stop(); waits for PING. */
     async start() {
