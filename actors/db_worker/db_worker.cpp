@@ -8,6 +8,7 @@
 #include "switchboard/instrumented.hpp"
 
 #include "src/store/statements.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
@@ -57,13 +58,23 @@ bool ensure_connected(db_worker_state& st) {
 }
 
 db_result run_job(db_worker_state& st, db_job& job) {
+  if (st.config.fault_delay.count() > 0) // test-only: a slow database
+    std::this_thread::sleep_for(st.config.fault_delay);
+  // A write whose caller stopped waiting (and answered 503) must not land.
+  if (std::chrono::steady_clock::now() >= job.deadline) {
+    spdlog::warn("db_worker: {} not started: its deadline passed", job.name);
+    return {db_status::unavailable, {}, "database busy"};
+  }
   if (!ensure_connected(st))
     return {db_status::unavailable, {}, "database unavailable"};
+  store::set_job_deadline(job.deadline);
   try {
-    auto result = job.run(*st.connection);
-    if (st.config.fault_delay.count() > 0) // test-only fault injection
-      std::this_thread::sleep_for(st.config.fault_delay);
-    return result;
+    return job.run(*st.connection);
+  } catch (const store::deadline_passed&) {
+    spdlog::warn("db_worker: {} rolled back: its deadline passed before "
+                 "COMMIT",
+                 job.name);
+    return {db_status::unavailable, {}, "database timeout"};
   } catch (const pqxx::in_doubt_error& e) {
     // The connection broke during COMMIT: the write may have landed.
     spdlog::error("db_worker: {}: commit in doubt: {}", job.name, e.what());

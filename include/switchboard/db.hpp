@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -37,12 +38,20 @@ struct db_result {
   /// the job's writes may or may not have been applied. Every other failure
   /// means nothing was written (the transaction never committed).
   bool outcome_unknown = false;
+  /// ok only: the write was made before with the same Idempotency-Key;
+  /// `value` is that first write's result and nothing changed now.
+  bool replayed = false;
 };
 
 /// One unit of database work. `name` names it in logs.
 struct db_job {
   std::string name;
   std::function<db_result(pqxx::connection_base&)> run;
+  /// Writes: past it the worker does not start the job, and the job does
+  /// not commit (src/store/write_transaction.hpp), so a write its caller
+  /// stopped waiting for (and answered 503) never lands later.
+  std::chrono::steady_clock::time_point deadline =
+      std::chrono::steady_clock::time_point::max();
 };
 
 } // namespace switchboard

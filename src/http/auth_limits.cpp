@@ -175,8 +175,11 @@ void run_hash_job(route_call& call, db_job job,
   const auto& cfg = *call.node->config;
   // The pool answers a job that could not start within auth_hash_queue_ms
   // itself; this deadline only covers a pool that never answers.
-  auto deadline = std::chrono::milliseconds{cfg.auth_hash_queue_ms +
-                                            cfg.db_timeout_ms + 1000ull};
+  auto timeout = std::chrono::milliseconds{cfg.auth_hash_queue_ms +
+                                           uint64_t{cfg.db_timeout_ms}};
+  // A sign-up answered 503 must not commit later (db_job::deadline).
+  job.deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = timeout + std::chrono::milliseconds{1000};
   call.self
       ->request(call.node->db_pool, deadline, db_run_atom::value,
                 db_hash_job{std::move(job)})

@@ -7,6 +7,7 @@
 #include "src/http/errors.hpp"
 #include "src/http/events.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/idempotency.hpp"
 #include "src/http/json_body.hpp"
 #include "src/http/sessions.hpp"
 #include "src/http/writes.hpp"
@@ -91,17 +92,24 @@ void list_books(route_call& call) {
 
 void create_book(route_call& call) {
   auto fields = book_fields_of(call, true);
-  if (!fields)
+  std::optional<std::string> key;
+  if (!fields || !read_idempotency_key(call, key))
     return;
   auto copy = call; // the handler returns before the token is checked
-  with_user(call, [copy, fields = *fields](int64_t user_id) mutable {
-    run_write(copy, store::create_book(user_id, fields), 201,
-              [](const boost::json::value* book) {
-                std::vector<std::string> groups{books_list_group};
-                if (book != nullptr) // a cached 404 for the new id must go too
-                  groups.push_back(book_group(book->at("id").as_int64()));
-                return groups;
-              });
+  with_user(call, [copy, fields = *fields, key](int64_t user_id) mutable {
+    auto claim = idempotency_claim_for(copy, user_caller(user_id), key);
+    run_write(
+        copy, store::create_book(user_id, fields, claim),
+        [](const boost::json::value* book) {
+          std::vector<std::string> groups{books_list_group};
+          if (book != nullptr) // a cached 404 for the new id must go too
+            groups.push_back(book_group(book->at("id").as_int64()));
+          return groups;
+        },
+        write_answer{[](const boost::json::value& book) {
+                       return json_response(201, book);
+                     },
+                     nullptr});
   });
 }
 
@@ -149,15 +157,17 @@ void create_chapter(route_call& call) {
   field_reader in{*body};
   auto title = in.string("title", 1, 200, true);
   auto text = in.string("body", 1, 200'000, true);
-  if (in.rejected(call))
+  std::optional<std::string> key;
+  if (in.rejected(call) || !read_idempotency_key(call, key))
     return;
   auto copy = call;
-  with_user(call, [copy, book_id, title = *title,
-                   text = *text](int64_t user_id) mutable {
+  with_user(call, [copy, book_id, title = *title, text = *text,
+                   key](int64_t user_id) mutable {
     auto* self = copy.self;
     auto node = copy.node;
+    auto claim = idempotency_claim_for(copy, user_caller(user_id), key);
     run_write(
-        copy, store::create_chapter(book_id, user_id, title, text),
+        copy, store::create_chapter(book_id, user_id, title, text, claim),
         [book_id](const boost::json::value* chapter) {
           std::vector<std::string> groups{book_group(book_id), books_list_group,
                                           chapters_group(book_id)};
@@ -166,20 +176,25 @@ void create_chapter(route_call& call) {
                              std::to_string(chapter->at("id").as_int64()));
           return groups;
         },
-        [self, node, book_id](boost::json::value& chapter) {
-          auto& c = chapter.as_object();
-          boost::json::object summary{{"id", c.at("id")},
-                                      {"book_id", c.at("book_id")},
-                                      {"number", c.at("number")},
-                                      {"title", c.at("title")},
-                                      {"updated_at", c.at("updated_at")}};
-          emit_event(self, node, "books:" + std::to_string(book_id),
-                     "chapter.created", summary, invalidate_book_hint(book_id));
-          // The followers' notifications: recorded with the chapter, sent
-          // in the background by this node's fanout actor (or another's).
-          self->send(node->fanout, fanout_poke_atom::value);
-          return json_response(201, chapter);
-        });
+        write_answer{
+            [](const boost::json::value& chapter) {
+              return json_response(201, chapter);
+            },
+            [self, node, book_id](const boost::json::value& chapter) {
+              auto& c = chapter.as_object();
+              boost::json::object summary{{"id", c.at("id")},
+                                          {"book_id", c.at("book_id")},
+                                          {"number", c.at("number")},
+                                          {"title", c.at("title")},
+                                          {"updated_at", c.at("updated_at")}};
+              emit_event(self, node, "books:" + std::to_string(book_id),
+                         "chapter.created", summary,
+                         invalidate_book_hint(book_id));
+              // The followers' notifications: recorded with the chapter,
+              // sent in the background by this node's fanout actor (or
+              // another's).
+              self->send(node->fanout, fanout_poke_atom::value);
+            }});
   });
 }
 

@@ -5,6 +5,7 @@
 #include "src/http/errors.hpp"
 #include "src/http/events.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/idempotency.hpp"
 #include "src/http/json_body.hpp"
 #include "src/http/sessions.hpp"
 #include "src/http/writes.hpp"
@@ -36,28 +37,35 @@ void post_comment(route_call& call) {
     return;
   field_reader in{*body};
   auto text = in.string("body", 1, 4000, true);
-  if (in.rejected(call))
+  std::optional<std::string> key;
+  if (in.rejected(call) || !read_idempotency_key(call, key))
     return;
   auto copy = call;
-  with_user(call, [copy, chapter_id, text = *text](int64_t user_id) mutable {
+  with_user(call, [copy, chapter_id, text = *text,
+                   key](int64_t user_id) mutable {
     auto* self = copy.self;
     auto node = copy.node;
+    auto claim = idempotency_claim_for(copy, user_caller(user_id), key);
     run_write(
-        copy, store::create_comment(chapter_id, user_id, text),
+        copy, store::create_comment(chapter_id, user_id, text, claim),
         [](const boost::json::value*) { return std::vector<std::string>{}; },
-        [self, node, chapter_id](boost::json::value& written) {
-          auto& out = written.as_object();
-          boost::json::object hints{
-              {"invalidate", boost::json::array{boost::json::array{
-                                 "comments", "chapter", chapter_id}}}};
-          emit_event(self, node,
-                     "comments:chapter:" + std::to_string(chapter_id),
-                     "comment.created", out.at("comment"), hints);
-          if (auto& notify = out.at("notify"); notify.is_object())
-            deliver_notification(self, node, notify.at("user_id").as_int64(),
-                                 notify.at("notification"));
-          return json_response(201, out.at("comment"));
-        });
+        write_answer{
+            [](const boost::json::value& written) {
+              return json_response(201, written.at("comment"));
+            },
+            [self, node, chapter_id](const boost::json::value& written) {
+              auto& out = written.as_object();
+              boost::json::object hints{
+                  {"invalidate", boost::json::array{boost::json::array{
+                                     "comments", "chapter", chapter_id}}}};
+              emit_event(self, node,
+                         "comments:chapter:" + std::to_string(chapter_id),
+                         "comment.created", out.at("comment"), hints);
+              if (auto& notify = out.at("notify"); notify.is_object())
+                deliver_notification(self, node,
+                                     notify.at("user_id").as_int64(),
+                                     notify.at("notification"));
+            }});
   });
 }
 

@@ -7,6 +7,7 @@
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/idempotency.hpp"
 #include "src/http/json_body.hpp"
 #include "src/http/sessions.hpp"
 #include "src/http/writes.hpp"
@@ -28,16 +29,21 @@ bool valid_username(const std::string& name) {
 }
 
 /// Answers {token, user} with `status` once a session exists.
-void answer_with_session(route_call& call, db_result& result, unsigned status) {
+/// `replayed`: a repeated sign-up (same Idempotency-Key): the same account,
+/// with a session of its own (tokens are never kept at rest to be replayed).
+void answer_with_session(route_call& call, db_result& result, unsigned status,
+                         bool replayed = false) {
   auto user = result.value;
   auto respond = call.respond;
   open_session(call, user.at("id").as_int64(),
-               [respond, user, status](std::string token) {
+               [respond, user, status, replayed](std::string token) {
                  http_response response;
                  response.status = status;
                  response.body = boost::json::serialize(
                      boost::json::object{{"token", token}, {"user", user}});
                  response.with("Cache-Control", "no-store");
+                 if (replayed)
+                   response.with("Idempotent-Replayed", "true");
                  respond(std::move(response));
                });
 }
@@ -65,7 +71,8 @@ void run_attempt(route_call& call, const std::string& username, db_job job,
                      [copy, ok_status, ticket](db_result& result) mutable {
                        settle_auth_attempt(copy, ticket, outcome_of(result));
                        if (result.status == db_status::ok)
-                         answer_with_session(copy, result, ok_status);
+                         answer_with_session(copy, result, ok_status,
+                                             result.replayed);
                        else if (result.status == db_status::unavailable)
                          // e.g. "password hashing is busy": the queue deadline
                          copy.respond(unavailable(result.message.empty()
@@ -87,16 +94,22 @@ void register_account(route_call& call) {
   auto username = in.string("username", 3, 32, true);
   auto password = in.string("password", 8, 128, true);
   auto display_name = in.string("display_name", 1, 64, false);
-  if (in.rejected(call))
+  std::optional<std::string> key;
+  if (in.rejected(call) || !read_idempotency_key(call, key))
     return;
   if (!valid_username(*username)) {
     call.respond(
         bad_request("username: must be 3 to 32 characters of a-z, 0-9 and _"));
     return;
   }
+  // The fingerprint leaves the password out (no fast hash of it is ever
+  // stored); a repeat is checked against the account's own slow hash.
+  auto claim = idempotency_claim_for(call, "register", key,
+                                     *username + "\n" +
+                                         display_name.value_or(*username));
   run_attempt(call, {},
               store::register_user(*username, *password,
-                                   display_name.value_or(*username)),
+                                   display_name.value_or(*username), claim),
               201);
 }
 

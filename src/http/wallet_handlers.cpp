@@ -5,6 +5,7 @@
 #include "src/http/errors.hpp"
 #include "src/http/events.hpp"
 #include "src/http/handlers.hpp"
+#include "src/http/idempotency.hpp"
 #include "src/http/json_body.hpp"
 #include "src/http/sessions.hpp"
 #include "src/http/writes.hpp"
@@ -40,19 +41,26 @@ void post_purchase(route_call& call) {
     return;
   field_reader in{*body};
   auto package_id = in.id("package_id", true);
-  if (in.rejected(call))
+  std::optional<std::string> key;
+  if (in.rejected(call) || !read_idempotency_key(call, key))
     return;
   auto copy = call;
-  with_user(call, [copy, package_id = *package_id](int64_t user_id) mutable {
+  with_user(call, [copy, package_id = *package_id,
+                   key](int64_t user_id) mutable {
     auto* self = copy.self;
     auto node = copy.node;
+    auto claim = idempotency_claim_for(copy, user_caller(user_id), key);
     run_write(
-        copy, store::purchase_package(user_id, package_id), no_cached_groups,
-        [self, node, user_id](boost::json::value& written) {
-          emit_balance(self, node, user_id, written.at("coins").as_int64(),
-                       written.at("version").as_int64());
-          return json_response(201, written);
-        });
+        copy, store::purchase_package(user_id, package_id, claim),
+        no_cached_groups,
+        write_answer{[](const boost::json::value& written) {
+                       return json_response(201, written);
+                     },
+                     [self, node, user_id](const boost::json::value& written) {
+                       emit_balance(self, node, user_id,
+                                    written.at("coins").as_int64(),
+                                    written.at("version").as_int64());
+                     }});
   });
 }
 
@@ -63,20 +71,9 @@ void post_gift(route_call& call) {
   field_reader in{*body};
   auto to = in.id("to_user_id", true);
   auto coins = in.integer("coins", 1, max_gift, true);
-  if (in.rejected(call))
-    return;
   std::optional<std::string> key;
-  if (auto header = call.request.header("idempotency-key")) {
-    bool printable = !header->empty() && header->size() <= 200;
-    for (char c : *header)
-      printable = printable && ((c >= 0x20 && c <= 0x7E) || c == '\t');
-    if (!printable) {
-      call.respond(bad_request(
-          "Idempotency-Key: must be 1 to 200 printable ASCII characters"));
-      return;
-    }
-    key = std::string{*header};
-  }
+  if (in.rejected(call) || !read_idempotency_key(call, key))
+    return;
   auto copy = call;
   with_user(call, [copy, to = *to, coins = *coins,
                    key](int64_t user_id) mutable {
@@ -86,23 +83,23 @@ void post_gift(route_call& call) {
     }
     auto* self = copy.self;
     auto node = copy.node;
-    run_write(copy, store::send_gift(user_id, to, coins, key), no_cached_groups,
-              [self, node, user_id, to](boost::json::value& written) {
-                auto& out = written.as_object();
-                auto& gift = out.at("gift");
-                if (out.at("replayed").as_bool()) {
-                  auto response = json_response(201, gift);
-                  response.with("Idempotent-Replayed", "true");
-                  return response;
-                }
-                emit_balance(self, node, user_id, gift.at("balance").as_int64(),
-                             out.at("balance_version").as_int64());
-                emit_balance(self, node, to,
-                             out.at("recipient_balance").as_int64(),
-                             out.at("recipient_version").as_int64());
-                deliver_notification(self, node, to, out.at("notification"));
-                return json_response(201, gift);
-              });
+    auto claim = idempotency_claim_for(copy, user_caller(user_id), key);
+    run_write(
+        copy, store::send_gift(user_id, to, coins, claim), no_cached_groups,
+        write_answer{
+            [](const boost::json::value& written) {
+              return json_response(201, written.at("gift"));
+            },
+            [self, node, user_id, to](const boost::json::value& written) {
+              auto& out = written.as_object();
+              auto& gift = out.at("gift");
+              emit_balance(self, node, user_id, gift.at("balance").as_int64(),
+                           out.at("balance_version").as_int64());
+              emit_balance(self, node, to,
+                           out.at("recipient_balance").as_int64(),
+                           out.at("recipient_version").as_int64());
+              deliver_notification(self, node, to, out.at("notification"));
+            }});
   });
 }
 

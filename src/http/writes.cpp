@@ -70,6 +70,16 @@ void run_write(route_call& call, db_job job, unsigned ok_status,
 
 void run_write(route_call& call, db_job job, groups_of groups,
                on_written after) {
+  run_write(call, std::move(job), std::move(groups),
+            write_answer{[after](const boost::json::value& written) {
+                           auto copy = written;
+                           return after(copy);
+                         },
+                         nullptr});
+}
+
+void run_write(route_call& call, db_job job, groups_of groups,
+               write_answer answer) {
   auto self = call.self;
   auto node = call.node;
   auto respond = call.respond;
@@ -88,16 +98,29 @@ void run_write(route_call& call, db_job job, groups_of groups,
                   std::move(names))
         .then([next](bool) { next(); }, [next](caf::error&) { next(); });
   };
-  auto deadline = std::chrono::milliseconds{node->config->db_timeout_ms + 1000};
+  // The job may not commit after db_timeout_ms (db_job::deadline); we wait
+  // a second longer for its answer, so a write answered 503 because it
+  // took too long was not committed (see docs/reliability.md for the one
+  // exception: a COMMIT that itself outlasts that second).
+  auto timeout = std::chrono::milliseconds{node->config->db_timeout_ms};
+  job.deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = timeout + std::chrono::milliseconds{1000};
   self->request(node->db_pool, deadline, db_run_atom::value, std::move(job))
       .then(
           [=](db_result& result) {
-            if (result.status == db_status::ok) {
+            if (result.status == db_status::ok && result.replayed) {
+              auto response = answer.respond(result.value);
+              response.with("Idempotent-Replayed", "true");
+              respond(std::move(response));
+            } else if (result.status == db_status::ok) {
               auto written =
                   std::make_shared<boost::json::value>(std::move(result.value));
-              invalidate_then(groups(written.get()), [respond, after, written] {
-                respond(after(*written));
-              });
+              invalidate_then(groups(written.get()),
+                              [respond, answer, written] {
+                                if (answer.emit)
+                                  answer.emit(*written);
+                                respond(answer.respond(*written));
+                              });
             } else if (result.status == db_status::unavailable &&
                        result.outcome_unknown) {
               // The connection died during the commit: the write may have

@@ -40,6 +40,21 @@ using on_written = std::function<http_response(boost::json::value& written)>;
 void run_write(route_call& call, db_job job, groups_of groups,
                on_written after);
 
+/// The answer of a write made with an Idempotency-Key (a job of
+/// store::write_job with a claim): `respond` builds the response from the
+/// write's result, the first time and for every replay alike; `emit` runs
+/// only the first time, after the invalidations (events, notifications).
+/// A replay invalidates nothing, emits nothing and says
+/// `Idempotent-Replayed: true`.
+struct write_answer {
+  std::function<http_response(const boost::json::value& written)> respond;
+  std::function<void(const boost::json::value& written)> emit;
+};
+
+/// As run_write, for a write that may be a replay.
+void run_write(route_call& call, db_job job, groups_of groups,
+               write_answer answer);
+
 /// A JSON response with `status`, not to be cached.
 http_response json_response(unsigned status, const boost::json::value& body);
 

@@ -2,6 +2,7 @@
 #include "src/store/books.hpp"
 
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -50,17 +51,16 @@ db_job load_books_page(int64_t after, int64_t limit) {
           }};
 }
 
-db_job create_book(int64_t author_id, book_fields fields) {
-  return {"create_book",
-          [author_id, fields](pqxx::connection_base& conn) -> db_result {
-            pqxx::work tx{conn};
-            auto rows = tx.exec_prepared("book_insert", author_id,
-                                         fields.title.value_or(""),
-                                         fields.description.value_or(""),
-                                         fields.published.value_or(true));
-            tx.commit();
-            return {db_status::ok, book_json(rows[0]), {}};
-          }};
+db_job create_book(int64_t author_id, book_fields fields,
+                   std::optional<idempotency_claim> claim) {
+  return write_job(
+      "create_book", std::move(claim),
+      [author_id, fields](pqxx::transaction_base& tx) -> db_result {
+        auto rows = tx.exec_prepared(
+            "book_insert", author_id, fields.title.value_or(""),
+            fields.description.value_or(""), fields.published.value_or(true));
+        return {db_status::ok, book_json(rows[0]), {}};
+      });
 }
 
 db_job update_book(int64_t id, int64_t user_id, book_fields fields) {
@@ -75,7 +75,7 @@ db_job update_book(int64_t id, int64_t user_id, book_fields fields) {
             auto rows = tx.exec_prepared(
                 "book_update", id, or_null(fields.title),
                 or_null(fields.description), or_null(fields.published));
-            tx.commit();
+            commit_in_time(tx);
             return {db_status::ok, book_json(rows[0]), {}};
           }};
 }

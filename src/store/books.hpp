@@ -6,6 +6,8 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,7 +27,8 @@ struct book_fields {
 };
 
 /// 201-style: the new book.
-db_job create_book(int64_t author_id, book_fields fields);
+db_job create_book(int64_t author_id, book_fields fields,
+                   std::optional<idempotency_claim> claim);
 
 /// The updated book; not_found, or forbidden unless `user_id` is its author.
 db_job update_book(int64_t id, int64_t user_id, book_fields fields);

@@ -3,6 +3,7 @@
 #include "src/store/chapters.hpp"
 
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -47,10 +48,11 @@ db_job load_chapter_list(int64_t book_id, std::size_t max_items) {
 }
 
 db_job create_chapter(int64_t book_id, int64_t user_id, std::string title,
-                      std::string body) {
-  return {
-      "create_chapter", [=](pqxx::connection_base& conn) -> db_result {
-        pqxx::work tx{conn};
+                      std::string body,
+                      std::optional<idempotency_claim> claim) {
+  return write_job(
+      "create_chapter", std::move(claim),
+      [=](pqxx::transaction_base& tx) -> db_result {
         auto owner = tx.exec_prepared("book_author_for_update", book_id);
         if (owner.empty())
           return {db_status::not_found, {}, "no such book"};
@@ -71,9 +73,8 @@ db_job create_chapter(int64_t book_id, int64_t user_id, std::string title,
                                  {"book_title", book[0][1].c_str()}};
         tx.exec_prepared("fanout_insert", book_id, chapter.at("id").as_int64(),
                          user_id, boost::json::serialize(data));
-        tx.commit();
         return {db_status::ok, std::move(chapter), {}};
-      }};
+      });
 }
 
 db_job update_chapter(int64_t id, int64_t user_id,
@@ -89,7 +90,7 @@ db_job update_chapter(int64_t id, int64_t user_id,
             auto rows = tx.exec_prepared("chapter_update", id,
                                          title ? title->c_str() : nullptr,
                                          body ? body->c_str() : nullptr);
-            tx.commit();
+            commit_in_time(tx);
             return {db_status::ok, chapter_json(rows[0]), {}};
           }};
 }

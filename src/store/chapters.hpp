@@ -4,6 +4,8 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,7 +24,7 @@ db_job load_chapter_list(int64_t book_id, std::size_t max_items);
 /// The new chapter (number = the book's next); bumps chapter_count.
 /// not_found / forbidden unless `user_id` is the book's author.
 db_job create_chapter(int64_t book_id, int64_t user_id, std::string title,
-                      std::string body);
+                      std::string body, std::optional<idempotency_claim> claim);
 
 /// The updated chapter; not_found / forbidden as above.
 db_job update_chapter(int64_t id, int64_t user_id,

@@ -2,6 +2,7 @@
 #include "src/store/comments.hpp"
 
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -31,39 +32,40 @@ db_job load_comments(int64_t chapter_id, int64_t before, int64_t limit) {
       }};
 }
 
-db_job create_comment(int64_t chapter_id, int64_t user_id, std::string body) {
-  return {"create_comment", [=](pqxx::connection_base& conn) -> db_result {
-            pqxx::work tx{conn};
-            auto chapter = tx.exec_prepared("chapter_book_author", chapter_id);
-            if (chapter.empty())
-              return {db_status::not_found, {}, "no such chapter"};
-            auto book_id = chapter[0][0].as<int64_t>();
-            auto author_id = chapter[0][1].as<int64_t>();
-            auto rows =
-                tx.exec_prepared("comment_insert", chapter_id, user_id, body);
-            auto comment = comment_json(rows[0]);
-            boost::json::value notify = nullptr;
-            if (author_id != user_id) {
-              boost::json::object data{
-                  {"comment_id", comment.at("id")},
-                  {"chapter_id", chapter_id},
-                  {"book_id", book_id},
-                  {"user_id", user_id},
-                  {"display_name", comment.at("author").at("display_name")}};
-              auto n = tx.exec_prepared("notification_insert", author_id,
-                                        "comment_on_book",
-                                        boost::json::serialize(data));
-              notify = boost::json::object{
-                  {"user_id", author_id},
-                  {"notification", notification_json(n[0])}};
-            }
-            tx.commit();
-            return {db_status::ok,
-                    boost::json::object{{"comment", std::move(comment)},
-                                        {"book_id", book_id},
-                                        {"notify", std::move(notify)}},
-                    {}};
-          }};
+db_job create_comment(int64_t chapter_id, int64_t user_id, std::string body,
+                      std::optional<idempotency_claim> claim) {
+  return write_job(
+      "create_comment", std::move(claim),
+      [=](pqxx::transaction_base& tx) -> db_result {
+        auto chapter = tx.exec_prepared("chapter_book_author", chapter_id);
+        if (chapter.empty())
+          return {db_status::not_found, {}, "no such chapter"};
+        auto book_id = chapter[0][0].as<int64_t>();
+        auto author_id = chapter[0][1].as<int64_t>();
+        auto rows =
+            tx.exec_prepared("comment_insert", chapter_id, user_id, body);
+        auto comment = comment_json(rows[0]);
+        boost::json::value notify = nullptr;
+        if (author_id != user_id) {
+          boost::json::object data{
+              {"comment_id", comment.at("id")},
+              {"chapter_id", chapter_id},
+              {"book_id", book_id},
+              {"user_id", user_id},
+              {"display_name", comment.at("author").at("display_name")}};
+          auto n =
+              tx.exec_prepared("notification_insert", author_id,
+                               "comment_on_book", boost::json::serialize(data));
+          notify =
+              boost::json::object{{"user_id", author_id},
+                                  {"notification", notification_json(n[0])}};
+        }
+        return {db_status::ok,
+                boost::json::object{{"comment", std::move(comment)},
+                                    {"book_id", book_id},
+                                    {"notify", std::move(notify)}},
+                {}};
+      });
 }
 
 } // namespace switchboard::store

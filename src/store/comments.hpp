@@ -6,6 +6,8 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -17,6 +19,7 @@ db_job load_comments(int64_t chapter_id, int64_t before, int64_t limit);
 
 /// {comment, book_id, notify:{user_id, notification} | null}; not_found for
 /// an unknown chapter.
-db_job create_comment(int64_t chapter_id, int64_t user_id, std::string body);
+db_job create_comment(int64_t chapter_id, int64_t user_id, std::string body,
+                      std::optional<idempotency_claim> claim);
 
 } // namespace switchboard::store

@@ -1,6 +1,8 @@
 // follows — see follows.hpp.
 #include "src/store/follows.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
@@ -23,7 +25,7 @@ db_job change_follow(const char* name, int64_t user_id, int64_t book_id,
             if (changed)
               tx.exec_prepared("user_add_followers", author_id,
                                follow ? 1 : -1);
-            tx.commit();
+            commit_in_time(tx);
             return {db_status::ok,
                     boost::json::object{{"changed", changed},
                                         {"author_id", author_id}},

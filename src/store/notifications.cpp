@@ -2,6 +2,7 @@
 #include "src/store/notifications.hpp"
 
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -37,7 +38,7 @@ db_job mark_notification_read(int64_t user_id, int64_t id) {
             if (changed)
               tx.exec_prepared("notification_mark_read", id);
             auto unread = tx.exec_prepared("notifications_unread", user_id);
-            tx.commit();
+            commit_in_time(tx);
             return {db_status::ok,
                     boost::json::object{{"changed", changed},
                                         {"unread", unread[0][0].as<int64_t>()}},

@@ -73,6 +73,7 @@ constexpr statement all_statements[] = {
                    " FROM users WHERE id = $1 AND deleted_at IS NULL"},
     {"user_login", "SELECT " SB_USER_COLUMNS ", password_hash FROM users "
                    "WHERE username = $1 AND deleted_at IS NULL"},
+    {"user_password_hash", "SELECT password_hash FROM users WHERE id = $1"},
     {"user_insert", "INSERT INTO users (username, password_hash, display_name) "
                     "VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING "
                     "RETURNING " SB_USER_COLUMNS},
@@ -103,19 +104,34 @@ constexpr statement all_statements[] = {
      "updated_at = now() WHERE user_id = $1 RETURNING coins, version"},
     {"purchase_insert",
      "INSERT INTO purchases (user_id, package_id, coins) VALUES ($1, $2, $3)"},
-    {"gift_insert_keyed",
+    // The key a gift was made with is kept with it (a record; the claim
+    // itself is in idempotency_keys).
+    {"gift_insert",
      "INSERT INTO gifts (from_user_id, to_user_id, coins, idempotency_key) "
-     "VALUES ($1, $2, $3, $4) "
-     "ON CONFLICT (from_user_id, idempotency_key) DO NOTHING RETURNING id"},
-    {"gift_insert", "INSERT INTO gifts (from_user_id, to_user_id, coins) "
-                    "VALUES ($1, $2, $3) RETURNING id"},
-    {"gift_by_key", "SELECT id, to_user_id, coins FROM gifts "
-                    "WHERE from_user_id = $1 AND idempotency_key = $2"},
+     "VALUES ($1, $2, $3, $4) RETURNING id"},
     {"users_display_names",
      "SELECT id, display_name FROM users WHERE id = ANY($1::bigint[]) "
      "AND deleted_at IS NULL ORDER BY id"},
     {"user_alive", "SELECT display_name FROM users "
                    "WHERE id = $1 AND deleted_at IS NULL"},
+    // idempotency keys (src/store/write_transaction.cpp)
+    {"idempotency_claim",
+     "INSERT INTO idempotency_keys (caller, key, fingerprint, response) "
+     "VALUES ($1, $2, $3, 'null') ON CONFLICT (caller, key) DO UPDATE "
+     "SET fingerprint = EXCLUDED.fingerprint, response = 'null', "
+     "created_at = now() "
+     "WHERE idempotency_keys.created_at < now() - interval '24 hours' "
+     "RETURNING 1"},
+    {"idempotency_first",
+     "SELECT fingerprint, response::text "
+     "FROM idempotency_keys WHERE caller = $1 AND key = $2"},
+    {"idempotency_answer", "UPDATE idempotency_keys SET response = $3::json "
+                           "WHERE caller = $1 AND key = $2"},
+    {"idempotency_sweep",
+     "DELETE FROM idempotency_keys WHERE (caller, key) IN ("
+     "SELECT caller, key FROM idempotency_keys "
+     "WHERE created_at < now() - interval '24 hours' "
+     "ORDER BY created_at LIMIT 10 FOR UPDATE SKIP LOCKED)"},
     // notifications
     {"notification_insert",
      "INSERT INTO notifications (user_id, kind, data) VALUES ($1, $2, $3) "

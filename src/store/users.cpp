@@ -3,6 +3,7 @@
 
 #include "src/store/passwords.hpp"
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -20,19 +21,42 @@ db_job load_user(int64_t id) {
 }
 
 db_job register_user(std::string username, std::string password,
-                     std::string display_name) {
-  return {"register_user", [=](pqxx::connection_base& conn) -> db_result {
-            auto hash = hash_password(password);
-            pqxx::work tx{conn};
-            auto rows =
-                tx.exec_prepared("user_insert", username, hash, display_name);
-            if (rows.empty())
-              return {db_status::conflict, {}, "username is taken"};
-            auto user = user_json(rows[0]);
-            tx.exec_prepared("wallet_insert", user.at("id").as_int64());
-            tx.commit();
-            return {db_status::ok, std::move(user), {}};
-          }};
+                     std::string display_name,
+                     std::optional<idempotency_claim> claim) {
+  // Hashed (slowly) by the job below before the transaction opens, so no
+  // lock is held meanwhile; the write reads it from here.
+  auto hash = std::make_shared<std::string>();
+  auto write =
+      write_job("register_user", std::move(claim),
+                [=](pqxx::transaction_base& tx) -> db_result {
+                  auto rows = tx.exec_prepared("user_insert", username, *hash,
+                                               display_name);
+                  if (rows.empty())
+                    return {db_status::conflict, {}, "username is taken"};
+                  auto user = user_json(rows[0]);
+                  tx.exec_prepared("wallet_insert", user.at("id").as_int64());
+                  return {db_status::ok, std::move(user), {}};
+                });
+  return {
+      "register_user",
+      [=,
+       run = std::move(write.run)](pqxx::connection_base& conn) -> db_result {
+        *hash = hash_password(password);
+        auto result = run(conn);
+        if (!result.replayed)
+          return result;
+        // A repeat of a sign-up must know the password it was made with
+        // (the key's fingerprint leaves the password out: no fast hash
+        // of it is ever stored).
+        pqxx::nontransaction tx{conn};
+        auto stored = tx.exec_prepared("user_password_hash",
+                                       result.value.at("id").as_int64());
+        if (stored.empty() || !verify_password(password, stored[0][0].c_str()))
+          return {db_status::conflict,
+                  {},
+                  "Idempotency-Key was already used for another request"};
+        return result;
+      }};
 }
 
 db_job login_user(std::string username, std::string password) {
@@ -68,7 +92,7 @@ db_job update_user(int64_t id, std::optional<std::string> display_name,
                 tx.exec_prepared("user_update", id,
                                  display_name ? display_name->c_str() : nullptr,
                                  bio ? bio->c_str() : nullptr);
-            tx.commit();
+            commit_in_time(tx);
             if (rows.empty())
               return {db_status::not_found, {}, "no such user"};
             return {db_status::ok, user_json(rows[0]), {}};
@@ -94,7 +118,7 @@ db_job delete_user(int64_t id) {
   return {"delete_user", [id](pqxx::connection_base& conn) -> db_result {
             pqxx::work tx{conn};
             auto rows = tx.exec_prepared("user_delete", id);
-            tx.commit();
+            commit_in_time(tx);
             if (rows.empty())
               return {db_status::not_found, {}, "no such user"};
             return {db_status::ok, boost::json::object{{"id", id}}, {}};

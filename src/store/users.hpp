@@ -6,6 +6,8 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,7 +21,8 @@ db_job load_user(int64_t id);
 /// The new user (with an empty wallet); conflict if the username is taken.
 /// Hashes first, then inserts in a short transaction. A hashing job.
 db_job register_user(std::string username, std::string password,
-                     std::string display_name);
+                     std::string display_name,
+                     std::optional<idempotency_claim> claim);
 
 /// The user when the pair matches; unauthorized otherwise. Reads the stored
 /// hash, then verifies it with no transaction open. A hashing job.

@@ -1,12 +1,11 @@
-// wallet — see wallet.hpp. The idempotency key is claimed first (INSERT ...
-// ON CONFLICT DO NOTHING on the unique (from_user_id, key)): a second
-// request with the same key waits on the first's row lock, and sees either
-// its committed gift (a replay) or, if the first rolled back, nothing, and
-// proceeds. A refused gift rolls back its key with it, so a retry after a
-// top-up works.
+// wallet — see wallet.hpp. Purchases and gifts are write jobs
+// (write_transaction.hpp): with an Idempotency-Key a repeat answers the
+// first result; a refused gift rolls back its key with it, so a retry after
+// a top-up works.
 #include "src/store/wallet.hpp"
 
 #include "src/store/rows.hpp"
+#include "src/store/write_transaction.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -33,74 +32,44 @@ db_job load_balance(int64_t user_id) {
           }};
 }
 
-db_job purchase_package(int64_t user_id, int64_t package_id) {
-  return {"purchase_package", [=](pqxx::connection_base& conn) -> db_result {
-            pqxx::work tx{conn};
-            auto package = tx.exec_prepared("coin_package_by_id", package_id);
-            if (package.empty())
-              return {db_status::not_found, {}, "no such coin package"};
-            auto coins = package[0][0].as<int64_t>();
-            tx.exec_prepared("purchase_insert", user_id, package_id, coins);
-            pqxx::result balance;
-            try {
-              balance = tx.exec_prepared("wallet_credit", user_id, coins);
-            } catch (const pqxx::sql_error& e) {
-              if (e.sqlstate() != numeric_out_of_range)
-                throw;
-              return {db_status::conflict, {}, "the balance would overflow"};
-            }
-            tx.commit();
-            return {
-                db_status::ok,
+db_job purchase_package(int64_t user_id, int64_t package_id,
+                        std::optional<idempotency_claim> claim) {
+  return write_job(
+      "purchase_package", std::move(claim),
+      [=](pqxx::transaction_base& tx) -> db_result {
+        auto package = tx.exec_prepared("coin_package_by_id", package_id);
+        if (package.empty())
+          return {db_status::not_found, {}, "no such coin package"};
+        auto coins = package[0][0].as<int64_t>();
+        tx.exec_prepared("purchase_insert", user_id, package_id, coins);
+        pqxx::result balance;
+        try {
+          balance = tx.exec_prepared("wallet_credit", user_id, coins);
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != numeric_out_of_range)
+            throw;
+          return {db_status::conflict, {}, "the balance would overflow"};
+        }
+        return {db_status::ok,
                 boost::json::object{{"coins", balance[0][0].as<int64_t>()},
                                     {"version", balance[0][1].as<int64_t>()}},
                 {}};
-          }};
+      });
 }
-
-namespace {
-
-db_result replay(pqxx::work& tx, int64_t from, int64_t to, int64_t coins,
-                 const std::string& key) {
-  auto first = tx.exec_prepared("gift_by_key", from, key);
-  if (first.empty()) // cannot happen: the conflicting row was committed
-    return {db_status::unavailable, {}, "idempotency key vanished"};
-  if (first[0][1].as<int64_t>() != to || first[0][2].as<int64_t>() != coins)
-    return {db_status::conflict,
-            {},
-            "Idempotency-Key was already used for another gift"};
-  auto balance = tx.exec_prepared("wallet_balance", from);
-  boost::json::object gift{
-      {"id", first[0][0].as<int64_t>()},
-      {"from_user_id", from},
-      {"to_user_id", to},
-      {"coins", coins},
-      {"balance", balance.empty() ? 0 : balance[0][0].as<int64_t>()}};
-  return {db_status::ok,
-          boost::json::object{{"gift", std::move(gift)}, {"replayed", true}},
-          {}};
-}
-
-} // namespace
 
 db_job send_gift(int64_t from, int64_t to, int64_t coins,
-                 std::optional<std::string> key) {
-  return {
-      "send_gift", [=](pqxx::connection_base& conn) -> db_result {
-        pqxx::work tx{conn};
+                 std::optional<idempotency_claim> claim) {
+  std::optional<std::string> key;
+  if (claim)
+    key = claim->key;
+  return write_job(
+      "send_gift", std::move(claim),
+      [=](pqxx::transaction_base& tx) -> db_result {
         auto recipient = tx.exec_prepared("user_alive", to);
         if (recipient.empty())
           return {db_status::not_found, {}, "no such recipient"};
         auto sender = tx.exec_prepared("user_alive", from);
-        pqxx::result inserted;
-        if (key) {
-          inserted =
-              tx.exec_prepared("gift_insert_keyed", from, to, coins, *key);
-          if (inserted.empty())
-            return replay(tx, from, to, coins, *key);
-        } else {
-          inserted = tx.exec_prepared("gift_insert", from, to, coins);
-        }
+        auto inserted = tx.exec_prepared("gift_insert", from, to, coins, key);
         auto gift_id = inserted[0][0].as<int64_t>();
         tx.exec_prepared("wallet_ensure", from);
         tx.exec_prepared("wallet_ensure", to);
@@ -131,7 +100,6 @@ db_job send_gift(int64_t from, int64_t to, int64_t coins,
             {"coins", coins}};
         auto n = tx.exec_prepared("notification_insert", to, "gift_received",
                                   boost::json::serialize(data));
-        tx.commit();
         boost::json::object gift{{"id", gift_id},
                                  {"from_user_id", from},
                                  {"to_user_id", to},
@@ -140,13 +108,12 @@ db_job send_gift(int64_t from, int64_t to, int64_t coins,
         return {db_status::ok,
                 boost::json::object{
                     {"gift", std::move(gift)},
-                    {"replayed", false},
                     {"balance_version", balance[0][1].as<int64_t>()},
                     {"recipient_balance", received[0][0].as<int64_t>()},
                     {"recipient_version", received[0][1].as<int64_t>()},
                     {"notification", notification_json(n[0])}},
                 {}};
-      }};
+      });
 }
 
 } // namespace switchboard::store

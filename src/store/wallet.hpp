@@ -8,6 +8,8 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/store/write_transaction.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,13 +21,14 @@ db_job load_balance(int64_t user_id);
 
 /// {coins, version}: the balance after the purchase; not_found for an
 /// unknown package.
-db_job purchase_package(int64_t user_id, int64_t package_id);
+db_job purchase_package(int64_t user_id, int64_t package_id,
+                        std::optional<idempotency_claim> claim);
 
-/// {gift:{id, from_user_id, to_user_id, coins, balance}, replayed,
-///  balance_version, recipient_balance, recipient_version, notification}
-///  (a replay has only gift and replayed); not_found (recipient),
-/// insufficient_funds, conflict (the key was used for another gift).
+/// {gift:{id, from_user_id, to_user_id, coins, balance}, balance_version,
+///  recipient_balance, recipient_version, notification}; not_found
+/// (recipient), insufficient_funds, conflict (the key was used for another
+/// request, or a balance would overflow).
 db_job send_gift(int64_t from_user_id, int64_t to_user_id, int64_t coins,
-                 std::optional<std::string> idempotency_key);
+                 std::optional<idempotency_claim> claim);
 
 } // namespace switchboard::store
