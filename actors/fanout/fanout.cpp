@@ -86,16 +86,33 @@ void deliver_batch(fanout_actor* self, const boost::json::array& notified,
     boost::json::object hints{
         {"invalidate",
          boost::json::array{boost::json::array{"me", "notifications"}}}};
-    redis_command commands[] = {
-        live::feed_push_command(cfg.key_prefix, user_id, json),
-        live::publish_command(cfg.key_prefix, "user:" + std::to_string(user_id),
-                              "notification.created", json,
-                              boost::json::serialize(hints), cfg.history)};
-    for (auto& command : commands)
-      self->request(cfg.redis_bridge, cfg.redis_timeout, redis_cmd_atom::value,
-                    std::move(command))
-          .then([answered](redis_reply& reply) { answered(reply.ok()); },
-                [answered](caf::error&) { answered(false); });
+    // A feed change that failed (or may have, half-way) is repaired by the
+    // feed_keeper: the follower's feed is dropped and rebuilt on its next read.
+    auto keeper = cfg.feed_keeper;
+    auto feed_failed = [keeper, user_id, answered](std::string why) {
+      spdlog::warn("fanout: notification feed of user {}: not updated ({}); "
+                   "it is dropped for a rebuild",
+                   user_id, why);
+      caf::anon_send(keeper, feed_suspect_atom::value, user_id);
+      answered(false);
+    };
+    self->request(cfg.redis_bridge, cfg.redis_timeout, redis_cmd_atom::value,
+                  live::feed_push_command(cfg.key_prefix, user_id, json))
+        .then(
+            [answered, feed_failed](redis_reply& reply) {
+              if (reply.ok())
+                answered(true);
+              else
+                feed_failed(reply.str);
+            },
+            [feed_failed](caf::error& e) { feed_failed(caf::to_string(e)); });
+    self->request(cfg.redis_bridge, cfg.redis_timeout, redis_cmd_atom::value,
+                  live::publish_command(
+                      cfg.key_prefix, "user:" + std::to_string(user_id),
+                      "notification.created", json,
+                      boost::json::serialize(hints), cfg.history))
+        .then([answered](redis_reply& reply) { answered(reply.ok()); },
+              [answered](caf::error&) { answered(false); });
   }
 }
 

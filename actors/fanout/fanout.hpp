@@ -23,6 +23,7 @@
 namespace switchboard {
 
 struct fanout_config {
+  caf::actor feed_keeper; // told of a follower's feed change that failed
   caf::actor db_pool;
   caf::actor redis_bridge;
   std::string node_id; // the lease owner's name

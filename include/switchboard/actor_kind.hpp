@@ -21,6 +21,7 @@ enum class actor_kind : std::size_t {
   db_pool,          // queues database jobs for idle workers
   db_worker,        // owns one PostgreSQL connection (detached: blocking I/O)
   fanout,           // sends new-chapter notifications in the background
+  feed_keeper,      // repairs notification feeds a failed change left suspect
   count_            // not a kind: the number of kinds
 };
 
@@ -28,17 +29,10 @@ inline constexpr std::size_t actor_kind_count =
     static_cast<std::size_t>(actor_kind::count_);
 
 inline constexpr std::array<std::string_view, actor_kind_count>
-    actor_kind_names{"connection",
-                     "session",
-                     "session_registry",
-                     "channel",
-                     "channel_registry",
-                     "cache",
-                     "cache_entry",
-                     "redis_bridge",
-                     "db_pool",
-                     "db_worker",
-                     "fanout"};
+    actor_kind_names{"connection",  "session",          "session_registry",
+                     "channel",     "channel_registry", "cache",
+                     "cache_entry", "redis_bridge",     "db_pool",
+                     "db_worker",   "fanout",           "feed_keeper"};
 
 constexpr std::string_view to_string(actor_kind kind) {
   return actor_kind_names[static_cast<std::size_t>(kind)];

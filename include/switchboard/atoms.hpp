@@ -63,6 +63,8 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 // fan-out protocol
 using fanout_poke_atom = caf::atom_constant<caf::atom("fan_poke")>;
+/// To feed_keeper: this user's notification feed may be wrong.
+using feed_suspect_atom = caf::atom_constant<caf::atom("feed_susp")>;
 using cleanup_atom = caf::atom_constant<caf::atom("cleanup")>;
 
 // shared

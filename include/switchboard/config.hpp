@@ -88,6 +88,11 @@ struct node_config {
   uint32_t fanout_batch_size = 1000; // followers notified per transaction
   uint32_t fanout_lease_s = 30;      // a job's owner must advance it this often
   uint32_t fanout_poll_ms = 5000;    // how often idle nodes look for work
+  // A user's notification feed in Redis is rebuilt from PostgreSQL at least
+  // this often (the bound on how long a feed a crash left short stays so).
+  uint32_t notification_feed_ttl_s = 300;
+  // Feeds a node holds for repair after a failed change (feed_keeper).
+  uint32_t notification_feed_repair_max = 100'000;
 
   // presence: a dead node's users drop out within presence_ttl_ms
   uint32_t presence_ttl_ms = 25'000;

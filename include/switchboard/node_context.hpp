@@ -60,6 +60,7 @@ struct node_context {
   caf::actor channels;           // channel_registry
   caf::actor sessions;           // session_registry
   caf::actor fanout;
+  caf::actor feed_keeper; // repairs notification feeds (actors/feed_keeper)
   std::shared_ptr<connection_tracker> connections;
   std::shared_ptr<const http::static_site> site; // the demo app's files
   // Anonymous subscriptions per client address (anon_subscriptions_per_ip).

@@ -50,6 +50,12 @@ struct fanout_stats {
   std::atomic<uint64_t> failures{0};  // batches that failed (retried)
 };
 
+struct feed_stats {
+  std::atomic<int64_t> suspect{0};     // feeds waiting to be dropped now
+  std::atomic<uint64_t> repaired{0};   // suspect feeds dropped
+  std::atomic<uint64_t> unrepaired{0}; // suspects refused: the set was full
+};
+
 struct connection_stats {
   std::atomic<int64_t> http{0};
   std::atomic<int64_t> ws{0};
@@ -70,6 +76,7 @@ struct node_stats {
   cache_stats cache;
   pubsub_stats pubsub;
   fanout_stats fanout;
+  feed_stats feeds;
   connection_stats connections;
   std::atomic<bool> redis_up{false};
   std::atomic<bool> pubsub_up{false};

@@ -241,6 +241,13 @@ const std::vector<option>& options() {
        integer(&C::fanout_lease_s, 2, 3600)},
       {"fanout_poll_ms", "how often an idle node looks for fan-out work",
        integer(&C::fanout_poll_ms, 10, 600'000)},
+      {"notification_feed_ttl_s",
+       "a user's notification feed in Redis is rebuilt from PostgreSQL at "
+       "least this often",
+       integer(&C::notification_feed_ttl_s, 1, 30 * 86'400)},
+      {"notification_feed_repair_max",
+       "notification feeds a node holds for repair after a failed change",
+       integer(&C::notification_feed_repair_max, 1, 10'000'000)},
       {"presence_ttl_ms",
        "a node's users and presence entries expire this long after its last "
        "renewal (a dead node's users vanish within it)",

@@ -32,6 +32,11 @@ void deliver_notification(caf::event_based_actor* self,
 void emit_balance(caf::event_based_actor* self, const node_context_ptr& node,
                   int64_t user_id, int64_t coins, int64_t version);
 
+/// A change of `user_id`'s feed failed or was not answered (`why`): logs it
+/// and has the node's feed_keeper drop the feed until Redis confirms.
+void suspect_feed(const node_context_ptr& node, int64_t user_id,
+                  const std::string& why);
+
 /// The hint that makes a TanStack Query client refetch its notifications.
 boost::json::value notifications_hint();
 

@@ -27,31 +27,33 @@ void read_from_database(route_call& call, int64_t user_id, int64_t limit,
   auto* self = call.self;
   auto node = call.node;
   auto respond = call.respond;
-  run_job(call, store::load_notifications(user_id, live::feed_size),
-          [=](db_result& result) {
-            auto& all = result.value.as_object();
-            auto& items = all.at("items").as_array();
-            auto unread = all.at("unread").as_int64();
-            if (!generation.empty()) {
-              std::vector<std::string> newest_first;
-              for (auto& item : items)
-                newest_first.push_back(boost::json::serialize(item));
-              self->request(
-                      node->redis_bridge,
-                      std::chrono::milliseconds{node->config->redis_timeout_ms},
-                      redis_cmd_atom::value,
-                      live::feed_fill_command(node->config->redis_key_prefix,
-                                              user_id, generation, newest_first,
-                                              unread))
-                  .then([](redis_reply&) {}, [](caf::error&) {});
-            }
-            boost::json::array page;
-            for (size_t i = 0; i < items.size() && i < size_t(limit); ++i)
-              page.push_back(items[i]);
-            respond(json_response(
-                200, boost::json::object{{"items", std::move(page)},
-                                         {"unread", unread}}));
-          });
+  run_job(
+      call, store::load_notifications(user_id, live::feed_size),
+      [=](db_result& result) {
+        auto& all = result.value.as_object();
+        auto& items = all.at("items").as_array();
+        auto unread = all.at("unread").as_int64();
+        if (!generation.empty()) {
+          std::vector<std::string> newest_first;
+          for (auto& item : items)
+            newest_first.push_back(boost::json::serialize(item));
+          self->request(
+                  node->redis_bridge,
+                  std::chrono::milliseconds{node->config->redis_timeout_ms},
+                  redis_cmd_atom::value,
+                  live::feed_fill_command(
+                      node->config->redis_key_prefix, user_id, generation,
+                      newest_first, unread,
+                      int64_t{node->config->notification_feed_ttl_s} * 1000))
+              .then([](redis_reply&) {}, [](caf::error&) {});
+        }
+        boost::json::array page;
+        for (size_t i = 0; i < items.size() && i < size_t(limit); ++i)
+          page.push_back(items[i]);
+        respond(
+            json_response(200, boost::json::object{{"items", std::move(page)},
+                                                   {"unread", unread}}));
+      });
 }
 
 } // namespace
@@ -123,7 +125,14 @@ void post_notification_read(route_call& call) {
                   redis_cmd_atom::value,
                   live::feed_mark_read_command(node->config->redis_key_prefix,
                                                user_id, id, changed))
-              .then([](redis_reply&) {}, [](caf::error&) {});
+              .then(
+                  [node, user_id](redis_reply& reply) {
+                    if (!reply.ok())
+                      suspect_feed(node, user_id, reply.str);
+                  },
+                  [node, user_id](caf::error& e) {
+                    suspect_feed(node, user_id, caf::to_string(e));
+                  });
           if (changed)
             emit_event(self, node, "user:" + std::to_string(user_id),
                        "notification.read",

@@ -302,6 +302,15 @@ void get_metrics(route_call& call) {
            "New-chapter fan-out counter (see /stats).");
     out << full << ' ' << doc["fanout"].at(name) << '\n';
   }
+  for (const char* name : {"repaired", "unrepaired"}) {
+    auto full = std::string{"switchboard_feeds_"} + name + "_total";
+    metric(full.c_str(), "counter",
+           "Notification feeds dropped for repair (see /stats).");
+    out << full << ' ' << doc["feeds"].at(name) << '\n';
+  }
+  metric("switchboard_feeds_suspect", "gauge",
+         "Notification feeds waiting to be dropped for repair.");
+  out << "switchboard_feeds_suspect " << doc["feeds"].at("suspect") << '\n';
   metric("switchboard_fanout_running", "gauge",
          "Fan-out jobs this node is working on.");
   out << "switchboard_fanout_running " << doc["fanout"].at("running") << '\n';

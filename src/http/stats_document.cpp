@@ -68,6 +68,11 @@ boost::json::object stats_document(const node_context& node) {
       {"dropped", load(s.pubsub.dropped)},
       {"offsets_went_back", load(s.pubsub.offsets_went_back)},
   };
+  doc["feeds"] = {
+      {"suspect", load(s.feeds.suspect)},
+      {"repaired", load(s.feeds.repaired)},
+      {"unrepaired", load(s.feeds.unrepaired)},
+  };
   doc["fanout"] = {
       {"running", load(s.fanout.running)},
       {"jobs_done", load(s.fanout.jobs_done)},

@@ -8,7 +8,8 @@ namespace switchboard::live {
 
 namespace {
 
-constexpr int64_t feed_ttl_ms = 30ll * 24 * 3600 * 1000;
+// The generation outlives every list it guards.
+constexpr int64_t generation_ttl_ms = 30ll * 24 * 3600 * 1000;
 
 std::string list_key(const std::string& p, int64_t u) {
   return p + "nl:" + std::to_string(u);
@@ -20,25 +21,38 @@ std::string generation_key(const std::string& p, int64_t u) {
   return p + "ng:" + std::to_string(u);
 }
 
-// KEYS: list, unread, generation. ARGV: json, size, ttl ms.
+// KEYS: list, unread, generation. ARGV: json, size, generation ttl ms.
+// The list keeps the age its rebuild gave it (a push never extends it): so
+// it is rebuilt from PostgreSQL at least every notification_feed_ttl_s.
+// A list without its count (or the reverse) is dropped, not trusted.
 constexpr const char* push_script = R"lua(
 redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local has_list = redis.call('EXISTS', KEYS[1]) == 1
+if has_list and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('LPUSH', KEYS[1], ARGV[1])
   redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
   redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+elseif has_list then
+  redis.call('DEL', KEYS[1])
 end
+return 1
+)lua";
+
+// KEYS: list, unread, generation. ARGV: generation ttl ms. A suspect feed
+// goes; the generation moves so that no rebuild read before applies.
+constexpr const char* drop_script = R"lua(
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 )lua";
 
 // KEYS: list, unread, generation. ARGV: limit.
 constexpr const char* read_script = R"lua(
 local g = redis.call('GET', KEYS[3]) or '0'
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, g} end
-local unread = redis.call('GET', KEYS[2]) or '0'
+local unread = redis.call('GET', KEYS[2])
+if not unread or redis.call('EXISTS', KEYS[1]) == 0 then return {0, g} end
 return {1, g, unread, redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}
 )lua";
 
@@ -57,7 +71,7 @@ return 1
 // KEYS: list, unread, generation. ARGV: '{"id":<id>,' prefix, was_unread.
 constexpr const char* mark_read_script = R"lua(
 redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], 2592000000) -- feed_ttl_ms: never a key without one
+redis.call('PEXPIRE', KEYS[3], 2592000000) -- generation_ttl_ms
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
 for i, entry in ipairs(entries) do
@@ -86,7 +100,17 @@ redis_command feed_push_command(const std::string& prefix, int64_t user_id,
           generation_key(prefix, user_id),
           notification_json,
           std::to_string(feed_size),
-          std::to_string(feed_ttl_ms)};
+          std::to_string(generation_ttl_ms)};
+}
+
+redis_command feed_drop_command(const std::string& prefix, int64_t user_id) {
+  return {"EVAL",
+          drop_script,
+          "3",
+          list_key(prefix, user_id),
+          unread_key(prefix, user_id),
+          generation_key(prefix, user_id),
+          std::to_string(generation_ttl_ms)};
 }
 
 redis_command feed_read_command(const std::string& prefix, int64_t user_id,
@@ -103,7 +127,7 @@ redis_command feed_read_command(const std::string& prefix, int64_t user_id,
 redis_command feed_fill_command(const std::string& prefix, int64_t user_id,
                                 const std::string& generation,
                                 const std::vector<std::string>& newest_first,
-                                int64_t unread) {
+                                int64_t unread, int64_t ttl_ms) {
   redis_command command{"EVAL",
                         fill_script,
                         "3",
@@ -112,7 +136,7 @@ redis_command feed_fill_command(const std::string& prefix, int64_t user_id,
                         generation_key(prefix, user_id),
                         generation,
                         std::to_string(unread),
-                        std::to_string(feed_ttl_ms)};
+                        std::to_string(ttl_ms)};
   for (const auto& json : newest_first)
     command.push_back(json);
   return command;

@@ -8,7 +8,9 @@
 // generation, bumped by every change). The list is only ever added to while
 // it exists (a missing list is rebuilt from PostgreSQL by the next read), and
 // a rebuild applies only if no change happened since the read began — so a
-// notification committed meanwhile is never left out.
+// notification committed meanwhile is never left out. A change that failed
+// is repaired by dropping the feed (actors/feed_keeper), and every list is
+// rebuilt at least every notification_feed_ttl_s whatever happened.
 #pragma once
 
 #include "switchboard/redis.hpp"
@@ -31,11 +33,14 @@ redis_command feed_read_command(const std::string& prefix, int64_t user_id,
                                 int64_t limit);
 
 /// Rebuilds the list from PostgreSQL's newest rows (newest first) unless
-/// the generation moved since `generation` was read.
+/// the generation moved since `generation` was read; it lives `ttl_ms`.
 redis_command feed_fill_command(const std::string& prefix, int64_t user_id,
                                 const std::string& generation,
                                 const std::vector<std::string>& newest_first,
-                                int64_t unread);
+                                int64_t unread, int64_t ttl_ms);
+
+/// Drops the list and its count and moves the generation (a repair).
+redis_command feed_drop_command(const std::string& prefix, int64_t user_id);
 
 /// Marks notification `id` read in the list; `was_unread` (from
 /// PostgreSQL) decrements the unread count.

@@ -9,6 +9,7 @@
 #include "actors/connection/connection.hpp"
 #include "actors/db_pool/db_pool.hpp"
 #include "actors/fanout/fanout.hpp"
+#include "actors/feed_keeper/feed_keeper.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
 #include "actors/session_registry/session_registry.hpp"
 #include "src/http/io_routes.hpp"
@@ -222,7 +223,14 @@ int run_node(const node_config& config) {
                               ms{config.presence_refresh_ms},
                               ms{config.session_check_ms}});
 
+  auto feed_keeper = spawn_feed_keeper(
+      system, stats,
+      feed_keeper_config{bridge, config.redis_key_prefix,
+                         ms{config.redis_timeout_ms}, ms{1000},
+                         config.notification_feed_repair_max});
+
   fanout_config fanning;
+  fanning.feed_keeper = feed_keeper;
   fanning.db_pool = pool;
   fanning.redis_bridge = bridge;
   fanning.node_id = config.node_id;
@@ -248,6 +256,7 @@ int run_node(const node_config& config) {
   context->channels = channels;
   context->sessions = sessions;
   context->fanout = fanout;
+  context->feed_keeper = feed_keeper;
   context->connections = std::make_shared<connection_tracker>();
   context->anonymous_subscriptions =
       std::make_shared<live::anonymous_subscriptions>(
@@ -386,6 +395,7 @@ int run_node(const node_config& config) {
   caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(feed_keeper, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
   if (own_cache_redis)

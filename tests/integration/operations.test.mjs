@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNode, ADMIN_KEY, OWN_CACHE_REDIS, REDIS_BRIDGES, uniquePrefix } from './lib/harness.mjs';
 
-const KINDS = ['connection', 'session', 'channel', 'cache', 'cache_entry', 'redis_bridge', 'db_pool', 'db_worker'];
+const KINDS = ['connection', 'session', 'channel', 'cache', 'cache_entry', 'redis_bridge', 'db_pool', 'db_worker', 'feed_keeper'];
 
 test('/stats needs the admin key and shows live actors per kind', async () => {
   const node = await startNode({ env: { SB_REDIS_KEY_PREFIX: uniquePrefix('stats'), SB_DB_POOL_SIZE: '3' } });
@@ -26,11 +26,13 @@ test('/stats needs the admin key and shows live actors per kind', async () => {
   // Two with a Redis of its own for the cache (scripts/test starts one).
   assert.equal(stats.actors.redis_bridge.count, REDIS_BRIDGES);
   assert.equal(stats.actors.cache.count, 1);
+  assert.equal(stats.actors.feed_keeper.count, 1);
   assert.ok(stats.actors.connection.count >= 1, 'this request has a connection actor');
   assert.ok(stats.actors.cache_entry.processed >= 1, 'an entry served the book read');
   for (const field of ['hits', 'misses', 'stale', 'coalesced', 'db_fetches', 'evictions', 'entries'])
     assert.equal(typeof stats.cache[field], 'number', `cache.${field}`);
-  assert.deepEqual(Object.keys(stats.pubsub).sort(), ['delivered', 'dropped', 'received']);
+  assert.deepEqual(Object.keys(stats.pubsub).sort(), ['delivered', 'dropped', 'offsets_went_back', 'received']);
+  assert.deepEqual(Object.keys(stats.feeds).sort(), ['repaired', 'suspect', 'unrepaired']);
   assert.deepEqual(Object.keys(stats.connections).filter((k) => k === 'ws' || k === 'sse').sort(), ['sse', 'ws']);
   assert.equal(stats.cluster.nodes[0].node_id, stats.node_id);
 });

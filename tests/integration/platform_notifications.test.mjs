@@ -4,12 +4,15 @@
 // marking one read (204, idempotent, the notification.read push with the
 // new unread count, 404 for an id that is not the caller's, which changes
 // nothing), more notifications than the Redis list keeps, and the fall back
-// to PostgreSQL once the user's Redis keys are gone.
+// to PostgreSQL once the user's Redis keys are gone; a feed change that
+// failed is repaired (the feed dropped and rebuilt), and every feed is
+// rebuilt within notification_feed_ttl_s whatever happened.
 // Never: waits for time; assumes Redis key names (the user's keys are found
-// under the cluster's prefix by the user id in their name).
+// under the cluster's prefix by the user id in their name), but for the two
+// repair tests, which break a feed's keys (docs/operations.md) on purpose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, redis, register, sql } from './lib/harness.mjs';
+import { api, redis, register, sql, stats, waitFor } from './lib/harness.mjs';
 import { liveCluster, openWs, subscribe, nextFrame, pushOn } from './lib/live.mjs';
 import {
   assertError, isId, isRfc3339Utc, notificationsOf, sendGift, setCoins, stamp, unknownId, userRedisKeys,
@@ -183,4 +186,46 @@ test('once the user\'s Redis keys are gone, the list comes back the same from Po
   assert.equal(latest.items[0].data.gift_id, gifts[0].id, 'the new one first');
   assert.deepEqual(latest.items.slice(1), before.items, 'then the old ones');
   assert.equal(latest.unread, 4);
+});
+
+test('a feed change that failed half-way (the unread count could not be raised) is repaired: the feed is dropped and rebuilt from PostgreSQL', async (t) => {
+  const [node] = await liveCluster(t, 1, {}, { name: 'ntfrepair' });
+  const me = await register(node);
+  assert.deepEqual(await notificationsOf(node, me.token), { items: [], unread: 0 }); // the feed is in Redis now
+  const unreadKey = `${node.prefix}nu:${me.user.id}`;
+  assert.equal(redis('EXISTS', `${node.prefix}nl:${me.user.id}`), '1', 'the feed was built');
+  // The next push's script adds to the list, then fails on the count.
+  redis('SET', unreadKey, 'not-a-number', 'KEEPTTL');
+  const { gifts } = await giftsTo(node, me, 1);
+  const repaired = await waitFor(
+    async () => {
+      const list = await notificationsOf(node, me.token);
+      return list.unread === 1 && list.items.length === 1 ? list : false;
+    },
+    { what: 'the feed to be rebuilt with the gift and an unread count of 1' },
+  );
+  assert.equal(repaired.items[0].data.gift_id, gifts[0].id);
+  const figures = await stats(node);
+  assert.ok(figures.feeds.repaired >= 1, JSON.stringify(figures.feeds));
+  assert.equal(figures.feeds.suspect, 0);
+  assert.equal(redis('GET', unreadKey), '1', 'the rebuilt count');
+});
+
+test('a feed left short by something no repair saw (a notification committed by a node that died before its feed update) is rebuilt within notification_feed_ttl_s', async (t) => {
+  const [node] = await liveCluster(t, 1, { SB_NOTIFICATION_FEED_TTL_S: '1' }, { name: 'ntfttl' });
+  const me = await register(node);
+  await giftsTo(node, me, 1);
+  assert.equal((await notificationsOf(node, me.token)).unread, 1); // the feed is in Redis now
+  const id = Number(sql(`INSERT INTO notifications (user_id, kind, data) VALUES (${me.user.id}, 'gift_received', '{"coins":1}') RETURNING id`));
+  const rebuilt = await waitFor(
+    async () => {
+      const list = await notificationsOf(node, me.token);
+      return list.items.some((n) => n.id === id) ? list : false;
+    },
+    { what: 'the feed to be rebuilt with the notification it missed' },
+  );
+  assert.equal(rebuilt.unread, 2);
+  // A push never extends the feed's age: it is rebuilt on schedule however busy.
+  const pttl = Number(redis('PTTL', `${node.prefix}nl:${me.user.id}`));
+  assert.ok(pttl <= 1000, `the feed lives at most notification_feed_ttl_s: PTTL ${pttl}`);
 });
