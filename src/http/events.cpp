@@ -45,6 +45,21 @@ void emit_event(caf::event_based_actor* self, const node_context_ptr& node,
   send_logged(self, node, std::move(command), event + " on " + channel);
 }
 
+void change_feed(caf::event_based_actor* self, const node_context_ptr& node,
+                 int64_t user_id, redis_command command) {
+  self->request(node->redis_bridge,
+                std::chrono::milliseconds{node->config->redis_timeout_ms},
+                redis_cmd_atom::value, std::move(command))
+      .then(
+          [node, user_id](redis_reply& reply) {
+            if (!reply.ok())
+              suspect_feed(node, user_id, reply.str);
+          },
+          [node, user_id](caf::error& e) {
+            suspect_feed(node, user_id, caf::to_string(e));
+          });
+}
+
 void suspect_feed(const node_context_ptr& node, int64_t user_id,
                   const std::string& why) {
   spdlog::warn("notification feed of user {}: not updated ({}); it is "
@@ -63,21 +78,10 @@ void deliver_notification(caf::event_based_actor* self,
                           const node_context_ptr& node, int64_t user_id,
                           const boost::json::value& notification) {
   // Feed first, then the push: a client that refetches on the push finds
-  // the notification in the feed. A feed change that failed (or may have
-  // failed half-way) is repaired by the node's feed_keeper.
-  self->request(node->redis_bridge,
-                std::chrono::milliseconds{node->config->redis_timeout_ms},
-                redis_cmd_atom::value,
-                live::feed_push_command(node->config->redis_key_prefix, user_id,
-                                        boost::json::serialize(notification)))
-      .then(
-          [node, user_id](redis_reply& reply) {
-            if (!reply.ok())
-              suspect_feed(node, user_id, reply.str);
-          },
-          [node, user_id](caf::error& e) {
-            suspect_feed(node, user_id, caf::to_string(e));
-          });
+  // the notification in the feed.
+  change_feed(self, node, user_id,
+              live::feed_push_command(node->config->redis_key_prefix, user_id,
+                                      boost::json::serialize(notification)));
   emit_event(self, node, "user:" + std::to_string(user_id),
              "notification.created", notification, notifications_hint());
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "switchboard/node_context.hpp"
+#include "switchboard/redis.hpp"
 
 #include <boost/json/value.hpp>
 #include <caf/event_based_actor.hpp>
@@ -31,6 +32,12 @@ void deliver_notification(caf::event_based_actor* self,
 /// (rising with every change: the client keeps the newest) to `user_id`.
 void emit_balance(caf::event_based_actor* self, const node_context_ptr& node,
                   int64_t user_id, int64_t coins, int64_t version);
+
+/// Sends a change of `user_id`'s notification feed (a notification_feed
+/// command); if it fails or is not answered (it may have run half-way),
+/// the feed is suspect (below).
+void change_feed(caf::event_based_actor* self, const node_context_ptr& node,
+                 int64_t user_id, redis_command command);
 
 /// A change of `user_id`'s feed failed or was not answered (`why`): logs it
 /// and has the node's feed_keeper drop the feed until Redis confirms.

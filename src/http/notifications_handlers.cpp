@@ -119,20 +119,10 @@ void post_notification_read(route_call& call) {
         [](const boost::json::value*) { return std::vector<std::string>{}; },
         [self, node, user_id, id](boost::json::value& written) {
           bool changed = written.at("changed").as_bool();
-          self->request(
-                  node->redis_bridge,
-                  std::chrono::milliseconds{node->config->redis_timeout_ms},
-                  redis_cmd_atom::value,
-                  live::feed_mark_read_command(node->config->redis_key_prefix,
-                                               user_id, id, changed))
-              .then(
-                  [node, user_id](redis_reply& reply) {
-                    if (!reply.ok())
-                      suspect_feed(node, user_id, reply.str);
-                  },
-                  [node, user_id](caf::error& e) {
-                    suspect_feed(node, user_id, caf::to_string(e));
-                  });
+          change_feed(
+              self, node, user_id,
+              live::feed_mark_read_command(node->config->redis_key_prefix,
+                                           user_id, id, changed));
           if (changed)
             emit_event(self, node, "user:" + std::to_string(user_id),
                        "notification.read",
