@@ -2,17 +2,25 @@
 // each, through the balancer, that behave like real clients when cut off
 // (reconnect with a jittered backoff and resume: `since` on WebSocket,
 // Last-Event-ID on SSE) and check every push as it arrives instead of
-// keeping it (thousands of clients × half an hour of pushes would not fit).
+// keeping it (thousands of clients × half an hour of pushes would not fit):
+// what stays of a push is a count per seq and the low 32 bits of its offset,
+// six bytes, enough for checks.mjs to tell afterwards which of the
+// channel's messages each follower got, missed or got twice.
 // nginx allows 256 connections per client address, so followers bind
 // source addresses 127.0.0.2, 127.0.0.3, … (the whole of 127/8 is local on
 // Linux), FOLLOWERS_PER_ADDRESS on each.
 // Owns: the followers' sockets and the delivery ledger: what each channel's
 // offsets carried (offset → seq, over every follower), the live-delivery
-// latency histogram, and the problems seen (gaps, repeats, reorders, a push
-// before its subscribe reply, two followers seeing different messages at
-// one offset).
-// Never: compares offsets other than for equality and succession (the
-// protocol numbers a channel's messages consecutively); waits without a
+// latency histogram, and the problems seen as they happen (an offset that
+// does not increase, a seq that goes back, a push before its subscribe
+// reply, two followers seeing different seqs at one offset, a malformed
+// resume answer); per follower, what it received (Receipts) and the
+// stretches of its channel it was told it would not get (recovered:false).
+// Never: computes with offsets (they increase along a channel but are not
+// consecutive — each is past Redis's clock in µs, src/live/publisher.cpp —
+// so they are only compared, and their low bits kept as a fingerprint);
+// judges a gap as it happens (which messages there were is known only once
+// every follower and the publisher are done: checks.mjs); waits without a
 // deadline; sleeps other than a reconnecting client's backoff.
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -26,6 +34,7 @@ const HANDSHAKE_MS = 10000;
 const CLOSE_MS = 5000;
 const SUBSCRIBE_ID = 1;
 const PROBLEMS_KEPT = 50;
+const LOG_KEPT = 12; // a follower's last session events, for the problems' evidence
 
 /** Delivery latencies in whole milliseconds, up to a minute (longer ones count in the last bucket). */
 export class LatencyHistogram {
@@ -55,6 +64,55 @@ export class LatencyHistogram {
   }
 }
 
+/** The low 32 bits of an offset: two messages of one seq (a retried publish) are never 2^32 µs (71 min) apart. */
+const fingerprint = (offset) => Number(BigInt(offset) & 0xffffffffn);
+
+/**
+ * What one follower received, by seq (the publisher's 1, 2, … per channel;
+ * 0 for the warm-up): how many pushes carried each seq, the fingerprint of
+ * the first one's offset, and, for any later push of a seq already
+ * received (the second copy of an unclear seq, or a duplicate), its offset
+ * in full — those are rare.
+ */
+export class Receipts {
+  constructor() {
+    this.counts = new Uint16Array(256);
+    this.firsts = new Uint32Array(256);
+    this.again = []; // [{seq, offset}]
+    this.total = 0;
+  }
+
+  add(seq, offset) {
+    if (seq >= this.counts.length) {
+      let size = this.counts.length;
+      while (size <= seq) size *= 2;
+      const counts = new Uint16Array(size);
+      const firsts = new Uint32Array(size);
+      counts.set(this.counts);
+      firsts.set(this.firsts);
+      this.counts = counts;
+      this.firsts = firsts;
+    }
+    if (this.counts[seq] === 0) this.firsts[seq] = fingerprint(offset);
+    else this.again.push({ seq, offset });
+    if (this.counts[seq] < 0xffff) this.counts[seq]++;
+    this.total++;
+  }
+
+  /** How many pushes of `seq` this follower got. */
+  count(seq) {
+    return seq < this.counts.length ? this.counts[seq] : 0;
+  }
+
+  /** How many times this follower got the message of `seq` at `offset`. */
+  times(seq, offset) {
+    if (this.count(seq) === 0) return 0;
+    let n = this.firsts[seq] === fingerprint(offset) ? 1 : 0;
+    for (const a of this.again) if (a.seq === seq && a.offset === offset) n++;
+    return n;
+  }
+}
+
 /** What every follower received, as far as the checks need it. */
 export function createLedger() {
   return {
@@ -71,32 +129,65 @@ export function createLedger() {
 
 const who = (f) => `${f.kind} follower ${f.index} (${f.channel})`;
 
+/** Notes a session event of `f` (kept: the last LOG_KEPT), the evidence shown with its problems. */
+function log(f, what) {
+  f.log.push(`${new Date().toISOString()} ${what}`);
+  if (f.log.length > LOG_KEPT) f.log.shift();
+}
+
 /**
- * One push of `f`'s channel, received by a session subscribed since
- * `subscribedAt`: it must carry the offset after the last one `f` knows (any,
- * for an SSE follower's very first push), and the same seq every other
- * follower saw at that offset. Published before the session began (data.at,
- * the publish attempt's clock): replayed history; else a live delivery,
- * whose latency is recorded.
+ * `f` was told it will not get its channel's messages after offset `after`
+ * (the last it knew): up to and including `upto` (a WebSocket reply names
+ * where the channel continues), or, when `upto` is null, up to its next
+ * push (an SSE stream goes on from the oldest message still kept).
  */
-function received(f, push, subscribedAt, ledger) {
+function toldUnrecovered(f, after, upto) {
+  f.unrecovered++;
+  f.told.push({ after: after === null ? null : BigInt(after), upto: upto === null ? null : BigInt(upto), inclusive: upto !== null });
+}
+
+/**
+ * One push of `f`'s channel, received by `session` (subscribed since
+ * session.subscribedAt): its offset must be past the last one `f` knows
+ * (any, for an SSE follower's very first push), its seq not behind the last
+ * one `f` got, and it must carry the same seq every other follower saw at
+ * that offset. Whether it skipped or repeated a message is for checks.mjs
+ * to say (Receipts). Published before the session began (data.at, the
+ * publish attempt's clock): replayed history; else a live delivery, whose
+ * latency is recorded.
+ */
+function received(f, push, session, ledger) {
   const offset = BigInt(push.offset);
-  if (f.position !== null) {
-    const due = BigInt(f.position) + 1n;
-    if (offset !== due)
-      ledger.problem(`${who(f)}: offset ${push.offset} where ${due} was due (${offset < due ? 'a repeat or a reorder' : 'a gap'})`);
-  }
-  f.position = push.offset;
-  f.firstOffset ??= push.offset;
-  f.received++;
   const seq = push.data?.seq;
+  const open = f.told.at(-1);
+  if (open && open.upto === null) open.upto = offset; // the told stretch ends before this push
+  session.pushes++;
+  session.firstPush ??= push.offset;
+  f.received++;
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    ledger.problem(`${who(f)}: offset ${push.offset} carries no seq: ${JSON.stringify(push.data)}`);
+    return;
+  }
+  if (f.position !== null && offset <= BigInt(f.position))
+    ledger.problem(
+      `${who(f)}: offset ${push.offset} (seq ${seq}) after offset ${f.position} (seq ${f.lastSeq}): ` +
+        `${offset === BigInt(f.position) ? 'the same offset again' : 'a repeat or a reorder'}`,
+    );
+  else {
+    if (f.lastSeq !== null && seq < f.lastSeq)
+      ledger.problem(`${who(f)}: seq ${seq} at offset ${push.offset} after seq ${f.lastSeq} at offset ${f.position}: seqs go back`);
+    f.position = push.offset;
+    f.lastSeq = seq;
+  }
+  f.firstOffset ??= push.offset;
+  f.receipts.add(seq, push.offset);
   let seqs = ledger.seqAt.get(f.channel);
   if (!seqs) ledger.seqAt.set(f.channel, (seqs = new Map()));
   const seen = seqs.get(push.offset);
   if (seen === undefined) seqs.set(push.offset, seq);
   else if (seen !== seq) ledger.problem(`${who(f)}: offset ${push.offset} carries seq ${seq}; another follower got seq ${seen} there`);
   const publishedAt = push.data?.at;
-  if (typeof publishedAt === 'number' && publishedAt >= subscribedAt) ledger.live.add(Date.now() - publishedAt);
+  if (typeof publishedAt === 'number' && publishedAt >= session.subscribedAt) ledger.live.add(Date.now() - publishedAt);
   else f.replayed++;
 }
 
@@ -114,7 +205,7 @@ function openWsSession(f, balancer, ledger, onEnded) {
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_MS,
     });
-    let subscribedAt = null;
+    let session = null;
     let error = null;
     const closed = new Promise((done) => ws.once('close', done));
     let unanswered = null; // the subscribe reply's deadline
@@ -145,16 +236,30 @@ function openWsSession(f, balancer, ledger, onEnded) {
           reject(refusal);
           return;
         }
-        if (since !== null) {
-          f.resumes++;
-          if (frame.recovered === false) f.unrecovered++;
-          else if (frame.recovered !== true) ledger.problem(`${who(f)}: a resume reply without recovered: ${JSON.stringify(frame)}`);
+        if (typeof frame.offset !== 'string' || !/^\d+$/.test(frame.offset)) {
+          ledger.problem(`${who(f)}: a subscribe reply without an offset: ${JSON.stringify(frame)}`);
+          frame.offset = since ?? '0';
         }
-        // A fresh start, or history that no longer reaches back: the
-        // channel continues after the offset the reply gives.
-        if (since === null || frame.recovered === false) f.position = frame.offset;
-        subscribedAt = Date.now();
-        f.firstSubscribedAt ??= subscribedAt;
+        if (since === null) {
+          // A fresh start: the channel continues after the reply's offset,
+          // and everything after it is this follower's to get.
+          f.position = frame.offset;
+          f.startAfter = frame.offset;
+          log(f, `subscribed at ${frame.offset}`);
+        } else {
+          f.resumes++;
+          log(f, `resumed since ${since}: recovered ${frame.recovered}, at ${frame.offset}`);
+          if (frame.recovered === false) {
+            // History that no longer reaches back (or that Redis lost): the
+            // channel continues after the reply's offset.
+            toldUnrecovered(f, since, frame.offset);
+            if (BigInt(frame.offset) < BigInt(since))
+              ledger.problem(`${who(f)}: resumed since ${since}, answered recovered:false at offset ${frame.offset}, behind it`);
+            else f.position = frame.offset;
+          } else if (frame.recovered !== true) ledger.problem(`${who(f)}: a resume reply without recovered: ${JSON.stringify(frame)}`);
+        }
+        session = { subscribedAt: Date.now(), pushes: 0, firstPush: null };
+        f.firstSubscribedAt ??= session.subscribedAt;
         f.sessions++;
         f.session = {
           async close() {
@@ -168,16 +273,46 @@ function openWsSession(f, balancer, ledger, onEnded) {
         return;
       }
       if (frame.ok !== undefined || frame.channel !== f.channel || !('event' in frame)) return;
-      if (subscribedAt === null) ledger.problem(`${who(f)}: a push (offset ${frame.offset}) before the subscribe reply`);
-      received(f, frame, subscribedAt ?? Date.now(), ledger);
+      if (session === null) {
+        ledger.problem(`${who(f)}: a push (offset ${frame.offset}) before the subscribe reply`);
+        return;
+      }
+      received(f, frame, session, ledger);
     });
     ws.on('error', (e) => (error = e)); // the close that follows ends the attempt or the session
     ws.on('close', (code) => {
       clearTimeout(unanswered);
-      if (subscribedAt === null) reject(new Error(`closed before subscribed (${code}${error ? `: ${error.message}` : ''})`));
-      else onEnded();
+      if (session === null) reject(new Error(`closed before subscribed (${code}${error ? `: ${error.message}` : ''})`));
+      else {
+        log(f, `closed ${code} after ${session.pushes} push(es), at ${f.position}`);
+        onEnded();
+      }
     });
   });
+}
+
+/**
+ * An SSE stream's `event: recovered` ({"channels": {<channel>: false}}): the
+ * resumed stream could not give every message after the Last-Event-ID.
+ * It comes before any push of the stream; one that comes later (the node
+ * waited more than 5 s for the channel to join, docs/protocol.md) covers
+ * what the stream skipped before its first push.
+ */
+function recoveredEvent(f, record, session, ledger) {
+  const channels = record.json?.channels;
+  const names = channels !== null && typeof channels === 'object' ? Object.keys(channels) : [];
+  if (names.length !== 1 || names[0] !== f.channel || channels[f.channel] !== false) {
+    ledger.problem(`${who(f)}: an event: recovered that does not name this stream's channel as false: ${record.data}`);
+    return;
+  }
+  if (session.resumedFrom === null) ledger.problem(`${who(f)}: event: recovered on a stream that resumed nothing: ${record.data}`);
+  log(f, `event: recovered (false) after ${session.pushes} push(es) of the stream`);
+  if (session.pushes === 0) toldUnrecovered(f, session.resumedFrom, null);
+  else {
+    f.lateRecovered++;
+    f.unrecovered++;
+    f.told.push({ after: BigInt(session.resumedFrom ?? '0'), upto: BigInt(session.firstPush), inclusive: false });
+  }
 }
 
 /**
@@ -199,7 +334,7 @@ function openSseSession(f, balancer, ledger, onEnded) {
       agent: false,
       timeout: HANDSHAKE_MS, // idle before the head only: cleared once the stream is open
     });
-    let subscribedAt = null;
+    let session = null;
     let ended = false;
     let endedNow;
     const closed = new Promise((done) => (endedNow = done));
@@ -209,8 +344,11 @@ function openSseSession(f, balancer, ledger, onEnded) {
       if (ended) return;
       ended = true;
       endedNow();
-      if (subscribedAt === null) reject(failure);
-      else onEnded();
+      if (session === null) reject(failure);
+      else {
+        log(f, `stream ended after ${session.pushes} push(es), at ${f.position}`);
+        onEnded();
+      }
     };
     req.on('timeout', () => req.destroy(new Error('no response head in time')));
     req.on('error', (e) => end(e));
@@ -230,10 +368,13 @@ function openSseSession(f, balancer, ledger, onEnded) {
         return;
       }
       req.setTimeout(0);
-      subscribedAt = Date.now();
-      f.firstSubscribedAt ??= subscribedAt;
+      // resumedFrom: the last offset this follower knew as the stream began
+      // (what a recovered event says was not recovered comes after it).
+      session = { subscribedAt: Date.now(), pushes: 0, firstPush: null, resumedFrom: lastEventId !== null ? f.position : null };
+      f.firstSubscribedAt ??= session.subscribedAt;
       f.sessions++;
       if (lastEventId !== null) f.resumes++;
+      log(f, lastEventId !== null ? `stream resumed at ${f.position} (${lastEventId})` : 'stream opened');
       f.session = {
         async close() {
           req.destroy();
@@ -244,8 +385,8 @@ function openSseSession(f, balancer, ledger, onEnded) {
       const parse = sseParser((record) => {
         if (record.json === undefined) return; // comments (open, heartbeat)
         if (record.id !== undefined) f.lastEventId = record.id;
-        if (record.json.channel !== f.channel) return;
-        received(f, record.json, subscribedAt, ledger);
+        if (record.event === 'recovered') recoveredEvent(f, record, session, ledger);
+        else if (record.json.channel === f.channel) received(f, record.json, session, ledger);
       });
       res.on('data', parse);
       res.on('end', end);
@@ -262,12 +403,17 @@ const backoffMs = (attempt) => Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.
  * Starts a follower of `channel` through `balancer` ({url, port}) over
  * `kind` ('ws' or 'sse') from `localAddress`; resolves with it once first
  * subscribed (rejects if it could not be within a minute). The follower:
- * {kind, index, channel, position (last offset known), firstOffset,
- * firstSubscribedAt, received, replayed, sessions, resumes, unrecovered
- * (resumes answered recovered:false), failedAttempts, lastError (of the
- * last failed attempt), failure (set when a reconnect gave up or was
- * refused), session (set while subscribed), reconnecting (a promise while
- * one runs), stop()}.
+ * {kind, index, channel, position (last offset known), lastSeq (the seq
+ * there), startAfter (WebSocket: the first subscribe reply's offset; every
+ * message after it is due), firstOffset, firstSubscribedAt, received,
+ * receipts (Receipts), replayed, sessions, resumes, unrecovered (resumes
+ * answered recovered:false, SSE's `event: recovered` included),
+ * lateRecovered (SSE recovered events after a push), told ([{after, upto,
+ * inclusive}]: the offsets it was told it would not get, after < offset <
+ * upto, or ≤ upto when inclusive; upto null: all after), log (its last
+ * session events), failedAttempts, lastError (of the last failed attempt),
+ * failure (set when a reconnect gave up or was refused), session (set while
+ * subscribed), reconnecting (a promise while one runs), stop()}.
  */
 export async function startFollower({ kind, index, channel, localAddress, balancer, ledger }) {
   const open = kind === 'ws' ? openWsSession : openSseSession;
@@ -277,14 +423,20 @@ export async function startFollower({ kind, index, channel, localAddress, balanc
     channel,
     localAddress,
     position: null,
+    lastSeq: null,
+    startAfter: null,
     lastEventId: null,
     firstOffset: null,
     firstSubscribedAt: null,
     received: 0,
+    receipts: new Receipts(),
     replayed: 0,
     sessions: 0,
     resumes: 0,
     unrecovered: 0,
+    lateRecovered: 0,
+    told: [],
+    log: [],
     failedAttempts: 0,
     lastError: null,
     failure: null,

@@ -1,15 +1,19 @@
 // soak — the long run (bench/, not CI): thousands of live clients through
 // nginx on the three-node cluster of scripts/cluster, with its own Redis
-// (AOF) and PostgreSQL, for SOAK_MINUTES under steady publishing and gifts,
-// while node1 is drained (SIGTERM) at 25 % of the run, Redis restarted at
-// 50 % and node3 killed (SIGKILL) at 75 % — scripts/cluster starts a node
-// that exited again. Publishing stops at 95 %; once every client has caught
-// up it checks that every client got every message of its channel exactly
-// once, in order, from its first subscription on (but across a resume
-// answered recovered:false, counted), that the gift users' balances moved
-// by the gifts made and nothing else, and that each node's RSS, once its
-// clients have left, is back near its baseline. Prints a summary and writes
-// the figures as JSON to SOAK_OUT (default bench/soak/last-run.json).
+// (AOF, fsync always) and PostgreSQL, for SOAK_MINUTES under steady
+// publishing and gifts, while node1 is drained (SIGTERM) at 20 % of the run,
+// Redis restarted (SIGTERM) at 40 %, Redis killed (SIGKILL) at 60 % and
+// started again REDIS_DOWN_MS later, and node3 killed (SIGKILL) at 80 % —
+// scripts/cluster starts a node that exited again. Publishing stops at 95 %;
+// once every client has caught up it counts, per client, the messages of
+// its channel it should have got from its first subscription on and did
+// not (lost), those it got twice (duplicated) and those a resume answered
+// recovered:false said it would not get (counted, not lost); checks that
+// Redis's history still holds every message accepted, that the gift users'
+// balances moved by the gifts made and nothing else, and that each node's
+// RSS, once its clients have left, is back near its baseline. Prints a
+// summary and writes the figures as JSON to SOAK_OUT (default
+// bench/soak/last-run.json).
 // Run: see bench/soak/README.md. Knobs (environment): SOAK_MINUTES (30),
 // SOAK_CLIENTS (3000), SOAK_SSE_CLIENTS (a tenth of those), SOAK_CHANNELS (30),
 // SOAK_RATE (20 messages/s in all), SOAK_GIFT_USERS (20), SOAK_GIFT_RATE
@@ -17,22 +21,23 @@
 // Owns: the private Redis, PostgreSQL and cluster it starts (stopped by the
 // harness after the file), the clients and traffic, the report file.
 // Never: signals anything but the node pids scripts/cluster wrote (checked
-// to be switchboard nodes first) and its own Redis; sleeps for time but to
-// the run's clock-based schedule points (the timeline, each message's and
-// gift's due time) and a client's reconnect backoff — every other wait is
-// for a condition with a deadline.
+// to be switchboard nodes first) and its own Redis; writes to Redis (it only
+// reads the channels' history at the end); sleeps for time but to the run's
+// clock-based schedule points (the timeline, each message's and gift's due
+// time) and a client's reconnect backoff — every other wait is for a
+// condition with a deadline.
 import './env.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { api, register, stats, waitFor } from '../../tests/integration/lib/harness.mjs';
+import { api, redisAt, register, stats, waitFor } from '../../tests/integration/lib/harness.mjs';
 import { startRedis, startPostgres } from '../../tests/integration/lib/servers.mjs';
 import { published, uniqueId } from '../../tests/integration/lib/live.mjs';
 import { startScriptCluster } from '../../tests/integration/lib/cluster.mjs';
 import { createLedger, sourceAddress, startFollower } from './followers.mjs';
 import { startGifting, startPublishing } from './load.mjs';
-import { checkBalances, checkDeliveries, checkMemory } from './checks.mjs';
+import { checkBalances, checkDeliveries, checkHistory, checkMemory } from './checks.mjs';
 
 /** A numeric knob from the environment: a number >= `min`, else `fallback` when unset. */
 function knob(name, fallback, min = 1) {
@@ -54,10 +59,19 @@ const OUT = process.env.SOAK_OUT || fileURLToPath(new URL('./last-run.json', imp
 
 const DURATION_MS = MINUTES * 60000;
 // The timeline, as fractions of the run (0 = when every client is connected).
-const DRAIN_NODE1_AT = 0.25;
-const RESTART_REDIS_AT = 0.5;
-const KILL_NODE3_AT = 0.75;
+const DRAIN_NODE1_AT = 0.2;
+const RESTART_REDIS_AT = 0.4;
+const KILL_REDIS_AT = 0.6;
+const KILL_NODE3_AT = 0.8;
 const STOP_PUBLISHING_AT = 0.95;
+// How long Redis stays down after its SIGKILL: long enough that publishes
+// and gifts fail and are retried, and the nodes lose their subscriptions,
+// as in a crash that a supervisor restarts.
+const REDIS_DOWN_MS = 3000;
+// The nodes' Redis key prefix (config/switchboard.ini, docs/operations.md):
+// the soak reads the channels' history (`h:<channel>`) at the end.
+const KEY_PREFIX = process.env.SB_REDIS_KEY_PREFIX ?? 'sb:';
+const NODE_WARNING = /Redis lost|gone from history|loss mark|offset \d+ follows/;
 
 const INITIAL_COINS = 2000; // ~50 gifts of the 1..100 coins each: some senders run dry (422)
 const CONNECT_BATCH = 100; // clients connecting at once
@@ -81,7 +95,57 @@ const alive = (pid) => {
 };
 const NODES = [1, 2, 3];
 
-test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + node kill`, { timeout: DURATION_MS + 30 * 60000 }, async () => {
+/**
+ * A node log's warnings and errors (spdlog: `<time> <level> [<node>] <text>`),
+ * grouped by their text with the numbers masked: {warning, error, kinds:
+ * [{level, text, n, first}]}, the most frequent first.
+ */
+function logTally(text) {
+  const tally = { warning: 0, error: 0, kinds: [] };
+  const kinds = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (warning|error|critical) \[[^\]]*\] (.*)$/.exec(line);
+    if (!m) continue;
+    const level = m[2] === 'warning' ? 'warning' : 'error';
+    tally[level]++;
+    const key = `${level} ${m[3].replace(/\d+/g, 'N')}`;
+    if (!kinds.has(key)) kinds.set(key, { level, text: m[3].replace(/\d+/g, 'N'), n: 0, first: m[1] });
+    kinds.get(key).n++;
+  }
+  tally.kinds = [...kinds.values()].sort((a, b) => b.n - a.n).slice(0, 15);
+  return tally;
+}
+
+/**
+ * A channel's history as redis-cli prints `XRANGE h:<channel> - +` (one
+ * value a line: an entry's id `0-<offset>`, then its fields and values; no
+ * value is ever of that form): [{offset, previous, event, seq}], in order.
+ */
+function historyOf(text) {
+  const entries = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const id = /^0-(\d+)$/.exec(lines[i]);
+    if (!id) continue;
+    const entry = { offset: id[1], previous: null, event: null, seq: null };
+    for (let j = i + 1; j + 1 < lines.length && !/^0-\d+$/.test(lines[j]); j += 2) {
+      const [field, value] = [lines[j], lines[j + 1]];
+      if (field === 'p') entry.previous = value;
+      else if (field === 'e') entry.event = value;
+      else if (field === 'm') {
+        try {
+          entry.seq = JSON.parse(value).data?.seq ?? null;
+        } catch {
+          /* left null: checkHistory reports the seq as missing */
+        }
+      }
+    }
+    entries.push(entry);
+  }
+  return entries;
+}
+
+test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + Redis kill + node kill`, { timeout: DURATION_MS + 30 * 60000 }, async () => {
   const redis = await startRedis({ persistent: true });
   const pg = await startPostgres();
   const cluster = await startScriptCluster({ redisUrl: redis.url, databaseUrl: pg.url });
@@ -228,16 +292,32 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
     await sleepUntil(at(DRAIN_NODE1_AT));
     await restartNode(1, 'SIGTERM');
 
+    /** Waits until every node is ready again once Redis is back; notes how long it took from `since`. */
+    async function nodesReadyAfterRedis(since, what) {
+      await waitFor(async () => (await Promise.all(cluster.nodes.map(readyz))).every(Boolean), {
+        ms: RESTART_MS,
+        every: 100,
+        what: `every node to be ready after the Redis ${what}`,
+      });
+      note(`Redis: every node ready again ${((Date.now() - since) / 1000).toFixed(1)} s after the ${what}`);
+    }
+
     await sleepUntil(at(RESTART_REDIS_AT));
-    const redisDown = Date.now();
+    const redisStopped = Date.now();
     note('Redis: restart (SIGTERM, started again on its port with its AOF)');
     await redis.restart();
-    await waitFor(async () => (await Promise.all(cluster.nodes.map(readyz))).every(Boolean), {
-      ms: RESTART_MS,
-      every: 100,
-      what: 'every node to be ready after the Redis restart',
-    });
-    note(`Redis: every node ready again ${((Date.now() - redisDown) / 1000).toFixed(1)} s after the restart began`);
+    await nodesReadyAfterRedis(redisStopped, 'restart began');
+
+    // A crash: nothing is flushed, but with appendfsync always every write
+    // Redis acknowledged is already in the AOF.
+    await sleepUntil(at(KILL_REDIS_AT));
+    const redisKilled = Date.now();
+    await redis.kill();
+    note(`Redis: SIGKILL; down for ${REDIS_DOWN_MS / 1000} s`);
+    await sleepUntil(redisKilled + REDIS_DOWN_MS);
+    await redis.start();
+    note(`Redis: started again on its AOF, answering ${((Date.now() - redisKilled) / 1000).toFixed(1)} s after the SIGKILL`);
+    await nodesReadyAfterRedis(redisKilled, 'SIGKILL');
 
     await sleepUntil(at(KILL_NODE3_AT));
     const planned3Pid = cluster.pid(3);
@@ -255,7 +335,25 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
     });
     note(`clients caught up (${followers.filter(caughtUp).length} of ${followers.length}) in ${((Date.now() - caughtUpIn) / 1000).toFixed(1)} s`);
 
-    const delivery = checkDeliveries(followers, ledger, publishing);
+    // What Redis holds now, after the restart and the kill, and what the
+    // nodes noticed: Pub/Sub figures and their warnings of lost writes.
+    const history = checkHistory(
+      publishing,
+      new Map(publishing.channels.map(({ channel }) => [channel, historyOf(redisAt(redis.url, 'XRANGE', `${KEY_PREFIX}h:${channel}`, '-', '+'))])),
+    );
+    const nodePubsub = await Promise.all(
+      NODES.map(async (i) => ({ node: `node${i}`, pid: cluster.pid(i), ...(await stats(cluster.nodes[i - 1])).pubsub })),
+    );
+    const nodeLogs = Object.fromEntries(NODES.map((i) => [`node${i}`, logTally(cluster.nodeLog(i))]));
+    const nodeWarnings = NODES.flatMap((i) =>
+      cluster
+        .nodeLog(i)
+        .split('\n')
+        .filter((line) => NODE_WARNING.test(line))
+        .map((line) => `node${i}: ${line}`),
+    );
+
+    const delivery = checkDeliveries(followers, ledger, publishing, history);
     delivery.problems.unshift(...publishing.problems.list);
     delivery.problemCount += publishing.problems.count;
     delivery.ok &&= publishing.problems.count === 0;
@@ -347,15 +445,29 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
       delivery: {
         ok: delivery.ok,
         deliveries: delivery.deliveries,
+        lost: delivery.lost,
+        duplicated: delivery.duplicated,
+        told_recovered_false: delivery.toldRecoveredFalse,
         live: delivery.live,
         replayed_on_resume: delivery.replayed,
         latency_ms_live: delivery.latencyMs,
         ws_resumes: delivery.wsResumes,
-        ws_recovered_true: delivery.wsResumes - delivery.recoveredFalse,
-        ws_recovered_false: delivery.recoveredFalse,
-        clients_told_recovered_false: delivery.followersToldRecoveredFalse,
+        ws_recovered_true: delivery.wsResumes - delivery.wsRecoveredFalse,
+        ws_recovered_false: delivery.wsRecoveredFalse,
         sse_resumes: delivery.sseResumes,
+        sse_recovered_false: delivery.sseRecoveredFalse,
+        sse_recovered_late: delivery.sseRecoveredLate,
+        clients_told_recovered_false: delivery.followersToldRecoveredFalse,
         failed_connection_attempts: delivery.failedConnectionAttempts,
+        redis_history: {
+          ok: history.ok,
+          entries_kept: history.kept,
+          accepted_missing: history.missing,
+          unclear_attempts_stored: history.unclearStored,
+          broken_links: history.brokenLinks,
+        },
+        node_pubsub: nodePubsub,
+        node_warnings: { count: nodeWarnings.length, first: nodeWarnings.slice(0, 20) },
         problem_count: delivery.problemCount,
         problems: delivery.problems,
       },
@@ -374,6 +486,7 @@ test(`soak: ${MINUTES} min, ${CLIENTS} clients, node drain + Redis restart + nod
       },
       memory: { ok: memory.ok, limit: 'reference + max(20 MiB, 25 %)', nodes: memory.nodes, problems: memory.problems },
       node_exits: { ok: exitProblems.length === 0, exits, problems: exitProblems },
+      node_logs: nodeLogs,
       ok: delivery.ok && balances.ok && memory.ok && exitProblems.length === 0,
     };
     writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
@@ -420,11 +533,18 @@ function summary(r) {
       `(failed attempts by answer: ${answers(r.publishing.retried_by_answer)}); ${r.publishing.seqs_with_an_unclear_attempt} with an unclear attempt; ` +
       `max lag behind the schedule ${r.publishing.max_schedule_lag_ms} ms; slowest answer ${r.publishing.slowest_answer.ms} ms ` +
       `(${r.publishing.slowest_answer.answer}, sent ${r.publishing.slowest_answer.at})`,
-    `delivery ${d.ok ? 'ok' : 'FAILED'}: ${count(d.deliveries)} pushes — ${count(d.live)} live (publish → receipt p50 ${d.latency_ms_live.p50} ms, ` +
+    `delivery ${d.ok ? 'ok' : 'FAILED'}: ${count(d.deliveries)} pushes, lost ${count(d.lost)}, duplicated ${count(d.duplicated)}, ` +
+      `told recovered:false ${count(d.told_recovered_false)} — ${count(d.live)} live (publish → receipt p50 ${d.latency_ms_live.p50} ms, ` +
       `p99 ${d.latency_ms_live.p99} ms, max ${d.latency_ms_live.max} ms), ${count(d.replayed_on_resume)} replayed on resume; ` +
-      `WebSocket resumes ${count(d.ws_resumes)} (recovered:true ${count(d.ws_recovered_true)}, recovered:false ${count(d.ws_recovered_false)} ` +
-      `on ${d.clients_told_recovered_false} clients), SSE resumes ${count(d.sse_resumes)}, failed connection attempts ${count(d.failed_connection_attempts)}; ` +
+      `WebSocket resumes ${count(d.ws_resumes)} (recovered:true ${count(d.ws_recovered_true)}, recovered:false ${count(d.ws_recovered_false)}), ` +
+      `SSE resumes ${count(d.sse_resumes)} (event: recovered ${count(d.sse_recovered_false)}, late ${d.sse_recovered_late}), ` +
+      `on ${d.clients_told_recovered_false} clients told recovered:false; failed connection attempts ${count(d.failed_connection_attempts)}; ` +
       `${d.problem_count} problem(s)`,
+    `Redis history ${d.redis_history.ok ? 'ok' : 'FAILED'}: ${count(d.redis_history.entries_kept)} entries, ` +
+      `${d.redis_history.accepted_missing} accepted messages missing, ${d.redis_history.unclear_attempts_stored} unclear attempts stored, ` +
+      `${d.redis_history.broken_links} broken previous links; nodes' pubsub.offsets_went_back ` +
+      `${d.node_pubsub.map((n) => `${n.node} ${n.offsets_went_back}`).join(', ')}, dropped ${d.node_pubsub.map((n) => n.dropped).join('/')}; ` +
+      `${d.node_warnings.count} node warning(s) of lost writes`,
     `gifts ${g.ok ? 'ok' : 'FAILED'}: ${count(g.attempted)} — ${count(g.made_201)} made (201; ${g.answered_as_replay} answered as a replay of a lost answer), ` +
       `${count(g.refused_422)} refused (422 insufficient_funds), ${g.unresolved} unresolved; failed attempts by answer: ${answers(g.retried_by_answer)}; ` +
       `${count(g.coins_moved)} coins moved; total ${count(g.total_coins_before)} → ${count(g.total_coins_after)}`,
@@ -437,7 +557,15 @@ function summary(r) {
     ),
   ];
   lines.push(`node exits ${r.node_exits.ok ? 'ok' : 'FAILED'}: ${r.node_exits.exits.map((e) => `${e.node} pid ${e.pid} status ${e.status}`).join('; ') || 'none'}`);
+  lines.push(
+    `node logs: ${Object.entries(r.node_logs)
+      .map(([node, t]) => `${node} ${t.warning} warning(s), ${t.error} error(s)`)
+      .join('; ')}`,
+  );
+  for (const [node, t] of Object.entries(r.node_logs))
+    for (const k of t.kinds.slice(0, 4)) lines.push(`  ${node} ${k.level} ×${k.n} (first ${k.first}): ${k.text.slice(0, 160)}`);
   for (const p of [...d.problems.slice(0, 10), ...g.problems.slice(0, 10), ...r.memory.problems, ...r.node_exits.problems])
     lines.push(`  problem: ${p}`);
+  for (const w of d.node_warnings.first.slice(0, 5)) lines.push(`  node warning: ${w}`);
   return lines.join('\n');
 }
