@@ -18,6 +18,11 @@
 // through one sink, so they cannot be reordered. If the history no longer
 // reaches back to `since` (its first message after `since` does not follow
 // it) or Redis lost messages after `since`, the reply says recovered:false.
+// A joiner whose `since` is past what this node delivered (it saw those
+// messages through another node, whose Pub/Sub was quicker) waits until
+// delivery reaches `since`, so it is not sent them a second time; one that
+// names an offset the channel never had, or waits longer than
+// ahead_wait, joins with recovered:false.
 // History goes out in batches (history_batch messages or history_batch_bytes),
 // each after the joiner's socket drained the last: a resume is never queued
 // whole, so it stays within the connection's outbound bound however long it is.
@@ -62,6 +67,8 @@ struct channel_state {
   std::vector<channel_join> waiting_joins; // until ready
   // Resuming joiners between two history batches, by connection.
   std::map<caf::actor_addr, channel_join> catching_up;
+  // Resuming joiners ahead of `delivered`, by their since (see top).
+  std::multimap<int64_t, channel_join> ahead_joins;
   bool ready = false;    // subscribed and `delivered` known
   bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
@@ -77,6 +84,7 @@ struct channel_state {
 using channel_actor = instrumented_actor<channel_state>;
 
 constexpr std::size_t history_batch = 100;
+constexpr std::chrono::seconds ahead_wait{5};
 constexpr std::size_t history_batch_bytes = 256 * 1024;
 
 std::string history_key(const channel_state& st) {
@@ -141,6 +149,23 @@ void note_loss(channel_actor* self, const push_message& message) {
           });
 }
 
+void join_now(channel_actor* self, channel_join& join, bool recovered);
+
+/// Lets in the joiners waiting ahead whose `since` is in (after, upto]:
+/// `recovered` says whether `since` was one of the channel's offsets.
+void release_ahead_joins(channel_actor* self, int64_t after, int64_t upto,
+                         bool recovered) {
+  auto& st = self->state;
+  auto first = st.ahead_joins.upper_bound(after);
+  auto last = st.ahead_joins.upper_bound(upto);
+  std::vector<channel_join> ready;
+  for (auto i = first; i != last; ++i)
+    ready.push_back(std::move(i->second));
+  st.ahead_joins.erase(first, last);
+  for (auto& join : ready)
+    join_now(self, join, recovered);
+}
+
 /// Sends everything in `ahead` that is next in line: up to the first gap.
 void flush_ahead(channel_actor* self) {
   auto& st = self->state;
@@ -154,9 +179,16 @@ void flush_ahead(channel_actor* self) {
       return; // a gap (or a mark of how far to read): fill_gap reads it
     if (i->second->previous < st.delivered)
       note_loss(self, *i->second);
-    deliver(self, i->second);
-    st.delivered = i->first;
+    // A joiner waiting for an offset between this message and the one
+    // before it named one the channel never had: it gets this one on.
+    auto message = i->second;
+    if (!st.ahead_joins.empty())
+      release_ahead_joins(self, message->previous, message->offset - 1, false);
+    deliver(self, message);
+    st.delivered = message->offset;
     st.ahead.erase(i);
+    if (!st.ahead_joins.empty())
+      release_ahead_joins(self, st.delivered - 1, st.delivered, true);
   }
 }
 
@@ -277,6 +309,9 @@ void fill_gap(channel_actor* self) {
                            "gone from history",
                            st.config.name, st.delivered,
                            first->second->previous);
+              // Joiners waiting for a skipped offset cannot be complete.
+              release_ahead_joins(self, st.delivered, first->second->previous,
+                                  false);
               st.delivered = first->second->previous;
             }
             flush_ahead(self);
@@ -404,13 +439,60 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
           });
 }
 
+/// Replies to a joiner at `delivered` and adds it to live delivery.
+void join_now(channel_actor* self, channel_join& join, bool recovered) {
+  auto& st = self->state;
+  join.sink->reply(
+      reply_json(join.request_id, st.config.name, st.delivered,
+                 join.since ? std::optional<bool>{recovered} : std::nullopt));
+  add_subscriber(self, join);
+}
+
+void admit(channel_actor* self, channel_join join);
+
+/// A resume from past what this node delivered: waits for delivery to reach
+/// `since` when the channel has that offset (this node lags behind another),
+/// else joins now as not recovered.
+void wait_for_since(channel_actor* self, channel_join join) {
+  auto& st = self->state;
+  self->request(st.config.redis_bridge, st.config.redis_timeout,
+                redis_cmd_atom::value,
+                redis_command{"GET", live::sequence_key(st.config.prefix,
+                                                        st.config.name)})
+      .then(
+          [=](redis_reply& reply) mutable {
+            auto& st = self->state;
+            if (*join.since <= st.delivered) { // caught up meanwhile
+              admit(self, std::move(join));
+              return;
+            }
+            int64_t current = 0;
+            if (reply.type == redis_reply::kind::string)
+              live::parse_offset(reply.str, current);
+            if (*join.since > current) { // never one of the channel's
+              join_now(self, join, false);
+              return;
+            }
+            auto since = *join.since;
+            st.ahead_joins.emplace(since, std::move(join));
+            self->delayed_send(self, ahead_wait, channel_lag_atom::value,
+                               since);
+            // Read what Pub/Sub has not brought yet, up to `current`.
+            if (!st.ahead.count(current))
+              st.ahead.emplace(current, nullptr);
+            fill_gap(self);
+          },
+          [=](caf::error&) mutable { join_now(self, join, false); });
+}
+
 void admit(channel_actor* self, channel_join join) {
   auto& st = self->state;
-  if (!join.since || *join.since >= st.delivered) {
-    join.sink->reply(
-        reply_json(join.request_id, st.config.name, st.delivered,
-                   join.since ? std::optional<bool>{true} : std::nullopt));
-    add_subscriber(self, join);
+  if (join.since && *join.since > st.delivered) {
+    wait_for_since(self, std::move(join));
+    return;
+  }
+  if (!join.since || *join.since == st.delivered) {
+    join_now(self, join, true);
     return;
   }
   // Resume: first learn whether the history still reaches back to `since`
@@ -447,12 +529,7 @@ void admit(channel_actor* self, channel_join join) {
                             : st.delivered + 1;
             catch_up(self, join, from);
           },
-          [=](caf::error&) {
-            auto& st = self->state;
-            join.sink->reply(reply_json(join.request_id, st.config.name,
-                                        st.delivered, false));
-            add_subscriber(self, join);
-          });
+          [=](caf::error&) mutable { join_now(self, join, false); });
 }
 
 void process_joins(channel_actor* self) {
@@ -482,7 +559,11 @@ void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
                                }),
                 waiting.end());
   st.catching_up.erase(who);
-  if (subs.empty() && waiting.empty() && st.catching_up.empty())
+  for (auto i = st.ahead_joins.begin(); i != st.ahead_joins.end();)
+    i = i->second.connection.address() == who ? st.ahead_joins.erase(i)
+                                              : std::next(i);
+  if (subs.empty() && waiting.empty() && st.catching_up.empty() &&
+      st.ahead_joins.empty())
     self->send(st.parent, channel_idle_atom::value, st.config.name, st.handled);
 }
 
@@ -519,6 +600,11 @@ caf::behavior channel_impl(channel_actor* self,
         ++self->state.handled;
         self->demonitor(connection);
         remove_subscriber(self, connection.address());
+      },
+      [=](channel_lag_atom, int64_t since) {
+        // Still short of `since` after ahead_wait: join as not recovered.
+        if (self->state.ahead_joins.count(since))
+          release_ahead_joins(self, since - 1, since, false);
       },
       [=](channel_more_atom, const caf::actor_addr& who, int64_t from) {
         auto& st = self->state;

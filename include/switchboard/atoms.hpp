@@ -50,6 +50,8 @@ using channel_stop_atom = caf::atom_constant<caf::atom("ch_stop")>;
 /// To a channel, from a resuming joiner's sink: its last history batch has
 /// drained, send the next (channel.cpp, catch_up).
 using channel_more_atom = caf::atom_constant<caf::atom("ch_more")>;
+/// To itself: resumes from past what the channel delivered waited long enough.
+using channel_lag_atom = caf::atom_constant<caf::atom("ch_lag")>;
 
 // session protocol
 using session_join_atom = caf::atom_constant<caf::atom("ses_join")>;
