@@ -1,7 +1,7 @@
 // channel_name_fuzz — channel names, ids and offsets (src/live/channels.cpp,
-// src/http/router.cpp's parse_id, src/live/client_frames.cpp's
+// src/common/ids.cpp's parse_id, src/live/client_frames.cpp's
 // parse_offset): a canonical name checks as itself.
-#include "src/http/router.hpp"
+#include "src/common/ids.hpp"
 #include "src/live/channels.hpp"
 #include "src/live/client_frames.hpp"
 
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   live::check_exists(text);
   int64_t id = 0;
-  if (http::parse_id(text, id) && id <= 0)
+  if (parse_id(text, id) && id <= 0)
     std::abort();
   int64_t offset = 0;
   if (live::parse_offset(text, offset) && offset < 0)

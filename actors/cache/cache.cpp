@@ -25,7 +25,7 @@
 #include "switchboard/instrumented.hpp"
 #include "switchboard/redis.hpp"
 
-#include "actors/cache/cache_keys.hpp"
+#include "src/cache/cache_keys.hpp"
 #include "actors/cache/l1_store.hpp"
 #include "actors/cache_entry/cache_entry.hpp"
 

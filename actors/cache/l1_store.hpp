@@ -4,7 +4,7 @@
 // owned by the `cache` actor; not thread-safe, no I/O.
 #pragma once
 
-#include "actors/cache_entry/cached_value.hpp"
+#include "src/cache/cached_value.hpp"
 
 #include <cstdint>
 #include <list>

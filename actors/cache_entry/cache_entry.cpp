@@ -20,14 +20,12 @@
 #include "switchboard/instrumented.hpp"
 #include "switchboard/redis.hpp"
 
-#include "actors/cache/cache_keys.hpp"
+#include "src/cache/cache_keys.hpp"
 
-#include <boost/container_hash/hash.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -45,13 +43,6 @@ const char* to_string(cache_source source) {
     return "stale";
   }
   return "miss";
-}
-
-std::string etag_of(const std::string& body) {
-  auto hash = boost::hash_range(body.begin(), body.end());
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "\"%016zx\"", static_cast<size_t>(hash));
-  return buf;
 }
 
 namespace {

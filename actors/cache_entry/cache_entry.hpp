@@ -9,7 +9,7 @@
 
 #include "switchboard/node_stats.hpp"
 
-#include "actors/cache_entry/cached_value.hpp"
+#include "src/cache/cached_value.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/local_actor.hpp>
@@ -46,12 +46,5 @@ struct cache_entry_config {
 caf::actor spawn_cache_entry(caf::local_actor* parent,
                              std::shared_ptr<node_stats> stats,
                              cache_entry_config config);
-
-/// The strong ETag of a cached body; the same on every node.
-std::string etag_of(const std::string& body);
-
-/// The body stored to remember that a key does not exist. Cached bodies are
-/// JSON, which can never start with '!'.
-inline constexpr std::string_view negative_marker = "!404";
 
 } // namespace switchboard

@@ -29,12 +29,6 @@
 
 namespace switchboard {
 
-/// A db_job that hashes or verifies a password: sent to the pool as
-/// `(db_run_atom, db_hash_job)` instead of `(db_run_atom, db_job)`.
-struct db_hash_job {
-  db_job job;
-};
-
 struct db_pool_config {
   db_worker_config worker;
   std::size_t workers = 4;
@@ -61,5 +55,3 @@ caf::actor spawn_db_pool(caf::actor_system& system,
 std::size_t hash_slots(const db_pool_config& config);
 
 } // namespace switchboard
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_hash_job)

@@ -16,8 +16,7 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/instrumented.hpp"
 #include "switchboard/redis.hpp"
-
-#include "actors/session/session_keys.hpp"
+#include "switchboard/session_keys.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>

@@ -54,8 +54,16 @@ struct db_job {
       std::chrono::steady_clock::time_point::max();
 };
 
+/// A db_job that hashes or verifies a password: sent to the pool as
+/// `(db_run_atom, db_hash_job)` instead of `(db_run_atom, db_job)`, so it
+/// waits in the pool's bounded hashing queue (actors/db_pool).
+struct db_hash_job {
+  db_job job;
+};
+
 } // namespace switchboard
 
 // db jobs and results never leave the process: no serialization needed.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_hash_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::db_result)

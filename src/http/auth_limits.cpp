@@ -6,7 +6,6 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/redis.hpp"
 
-#include "actors/db_pool/db_pool.hpp"
 #include "src/http/errors.hpp"
 
 #include <boost/json.hpp>

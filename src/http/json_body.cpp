@@ -62,26 +62,6 @@ std::size_t code_points(const boost::json::string& s) {
 
 } // namespace
 
-bool finite_numbers(const boost::json::value& value) {
-  // Depth is bounded by the parser's max_depth; recursion is fine.
-  switch (value.kind()) {
-  case boost::json::kind::double_:
-    return std::isfinite(value.get_double());
-  case boost::json::kind::array:
-    for (auto& item : value.get_array())
-      if (!finite_numbers(item))
-        return false;
-    return true;
-  case boost::json::kind::object:
-    for (auto& [key, item] : value.get_object())
-      if (!finite_numbers(item))
-        return false;
-    return true;
-  default:
-    return true;
-  }
-}
-
 bool field_reader::rejected(route_call& call) const {
   if (ok())
     return false;

@@ -5,6 +5,7 @@
 
 #include "switchboard/http.hpp"
 
+#include "src/common/json_numbers.hpp"
 #include "src/http/router.hpp"
 
 #include <boost/json/object.hpp>
@@ -23,11 +24,6 @@ struct parsed_body {
 };
 
 parsed_body parse_json_object(const http_request& request);
-
-/// Whether every number in `value` is finite. Boost.JSON reads a number
-/// beyond double's range (1e400) as infinity and would write it back as
-/// `Infinity`, which is not JSON: such input is refused, never relayed.
-bool finite_numbers(const boost::json::value& value);
 
 /// The body as an object, or nullopt after answering 400.
 std::optional<boost::json::object> body_or_400(route_call& call);

@@ -172,14 +172,4 @@ bool id_query(route_call& call, std::string_view name, int64_t& out) {
   return false;
 }
 
-bool parse_id(std::string_view text, int64_t& out) {
-  if (text.empty() || text.size() > 19 || text[0] == '0')
-    return false;
-  for (char c : text)
-    if (c < '0' || c > '9')
-      return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out > 0;
-}
-
 } // namespace switchboard::http

@@ -7,6 +7,8 @@
 #include "switchboard/http.hpp"
 #include "switchboard/node_context.hpp"
 
+#include "src/common/ids.hpp"
+
 #include <caf/event_based_actor.hpp>
 
 #include <memory>
@@ -74,9 +76,6 @@ private:
 
 /// The node's route table (routes.cpp).
 const router& node_routes();
-
-/// Parses a positive 64-bit id as the contract defines ids.
-bool parse_id(std::string_view text, int64_t& out);
 
 /// Reads path parameter `index` as an id, or answers 400 and returns false.
 bool id_param(route_call& call, size_t index, int64_t& id);

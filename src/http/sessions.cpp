@@ -4,8 +4,8 @@
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/redis.hpp"
+#include "switchboard/session_keys.hpp"
 
-#include "actors/session/session_keys.hpp"
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 

@@ -1,7 +1,7 @@
 // channels — see channels.hpp.
 #include "src/live/channels.hpp"
 
-#include "src/http/router.hpp"
+#include "src/common/ids.hpp"
 
 namespace switchboard::live {
 
@@ -27,8 +27,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 /// Parses "<prefix><id>"; the canonical name on success.
 bool id_suffix(std::string_view name, std::string_view prefix, int64_t& id) {
-  return starts_with(name, prefix) &&
-         http::parse_id(name.substr(prefix.size()), id);
+  return starts_with(name, prefix) && parse_id(name.substr(prefix.size()), id);
 }
 
 } // namespace

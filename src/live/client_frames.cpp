@@ -1,7 +1,7 @@
 // client_frames — see client_frames.hpp.
 #include "src/live/client_frames.hpp"
 
-#include "src/http/json_body.hpp"
+#include "src/common/json_numbers.hpp"
 
 #include <boost/json.hpp>
 
@@ -75,7 +75,7 @@ client_frame parse_client_frame(std::string_view text) {
       frame.error = "data: is required";
       return frame;
     }
-    if (!http::finite_numbers(*data)) {
+    if (!finite_numbers(*data)) {
       frame.error = "data: a number is out of range";
       return frame;
     }

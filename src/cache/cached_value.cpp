@@ -1,14 +1,22 @@
 // cached_value — see cached_value.hpp.
-#include "actors/cache_entry/cached_value.hpp"
+#include "src/cache/cached_value.hpp"
 
-#include "actors/cache_entry/cache_entry.hpp"
+#include <boost/container_hash/hash.hpp>
 
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 namespace switchboard {
+
+std::string etag_of(const std::string& body) {
+  auto hash = boost::hash_range(body.begin(), body.end());
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "\"%016zx\"", static_cast<size_t>(hash));
+  return buf;
+}
 
 namespace {
 

@@ -47,6 +47,13 @@ int64_t wall_clock_ms();
 /// rarely found expired under load. beta = 1.
 bool refresh_early(const cached_value& value, int64_t now_ms);
 
+/// The strong ETag of a cached body; the same on every node.
+std::string etag_of(const std::string& body);
+
+/// The body stored to remember that a key does not exist. Cached bodies are
+/// JSON, which can never start with '!'.
+inline constexpr std::string_view negative_marker = "!404";
+
 } // namespace switchboard
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::cached_value)
