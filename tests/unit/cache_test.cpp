@@ -12,7 +12,7 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/cache/cache.hpp"
-#include "actors/cache/cache_keys.hpp"
+#include "src/cache/cache_keys.hpp"
 #include "actors/cache/l1_store.hpp"
 #include "actors/cache_entry/cache_entry.hpp"
 #include "caf/test/dsl.hpp"
