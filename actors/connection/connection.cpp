@@ -10,6 +10,7 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/connection/live_requests.hpp"
+#include "src/common/credentials.hpp"
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 #include "src/http/router.hpp"
@@ -102,32 +103,18 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
 void start_event_stream(connection_actor* self, http_request& request) {
   auto& st = self->state;
   auto url = boost::urls::parse_origin_form(request.target);
-  std::string channels, last_event_id, token;
-  bool token_given = false; // even an empty one is a (bad) credential
+  std::string channels, last_event_id;
   if (url) {
     for (auto param : url->params()) {
       if (param.key == "channels")
         channels = param.value;
       else if (param.key == "last_event_id")
         last_event_id = param.value;
-      else if (param.key == "access_token") {
-        token = param.value;
-        token_given = true;
-      }
     }
   }
-  if (auto auth = request.header("authorization")) {
-    token_given = true;
-    token.clear();
-    if (auth->size() > 7) {
-      std::string scheme{auth->substr(0, 7)};
-      for (auto& c : scheme) // auth schemes are case-insensitive
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (scheme == "bearer ")
-        token = std::string{auth->substr(7)};
-    }
-  }
-  if (token_given && token.empty())
+  auto given = credential_of(request.header("authorization"), request.target);
+  auto token = given.token;
+  if (given.given && token.empty())
     token = "-"; // refused as malformed (401), not served anonymously
   if (auto header = request.header("last-event-id"))
     last_event_id = std::string{*header};

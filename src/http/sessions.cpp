@@ -6,6 +6,7 @@
 #include "switchboard/redis.hpp"
 #include "switchboard/session_keys.hpp"
 
+#include "src/common/credentials.hpp"
 #include "src/http/cached_read.hpp"
 #include "src/http/errors.hpp"
 
@@ -126,19 +127,9 @@ std::chrono::milliseconds redis_deadline(const route_call& call) {
 } // namespace
 
 std::string token_of(const route_call& call) {
-  if (auto auth = call.request.header("authorization")) {
-    if (auth->size() > 7) {
-      std::string scheme{auth->substr(0, 7)};
-      for (auto& c : scheme)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (scheme == "bearer ")
-        return std::string{auth->substr(7)};
-    }
-    return {};
-  }
-  if (auto* token = call.query_param("access_token"))
-    return *token;
-  return {};
+  return credential_of(call.request.header("authorization"),
+                       call.request.target)
+      .token;
 }
 
 void with_user(route_call& call, std::function<void(int64_t)> then) {

@@ -7,6 +7,7 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/client_address.hpp"
 
+#include "src/common/credentials.hpp"
 #include "src/http/errors.hpp"
 #include "src/net/sse_session.hpp"
 #include "src/net/websocket_session.hpp"
@@ -17,7 +18,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -261,25 +261,16 @@ void http_session::on_body(boost::system::error_code ec) {
 
 void http_session::upgrade_to_websocket() {
   auto req = parser_->release();
-  // The token may come as a header or, for browsers, a query parameter.
-  std::string token;
-  bool given = false; // a credential was sent, even an empty one
-  if (req.count(bhttp::field::authorization) > 0) {
-    given = true;
-    auto auth = req[bhttp::field::authorization];
-    if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer "))
-      token = std::string{auth.substr(7)};
-  }
-  if (auto url = boost::urls::parse_origin_form(req.target()); url) {
-    for (auto param : url->params())
-      if (param.key == "access_token" && token.empty()) {
-        given = true;
-        token = param.value;
-      }
-  }
+  // The token may come as a header or, for browsers, a query parameter:
+  // read as HTTP and SSE read it (src/common/credentials.hpp).
+  std::optional<std::string_view> authorization;
+  if (auto i = req.find(bhttp::field::authorization); i != req.end())
+    authorization = i->value();
+  auto given = credential_of(authorization, req.target());
+  auto token = std::move(given.token);
   // A credential that is there but empty is a bad one (4001), not "no
   // credential" (anonymous): the token check refuses any malformed token.
-  if (given && token.empty())
+  if (given.given && token.empty())
     token = "-";
   auto ws = std::make_shared<websocket_session>(
       std::move(stream_), std::move(connection_),
@@ -297,11 +288,12 @@ bool http_session::admitted() {
   if (!services_.unauthenticated || !services_.unauthenticated->enabled())
     return true;
   const auto& req = parser_->get();
-  bool credential = req.count(bhttp::field::authorization) > 0 ||
-                    req.count("x-api-key") > 0 || req.count("x-admin-key") > 0;
+  bool credential = req.count("x-api-key") > 0 || req.count("x-admin-key") > 0;
   if (!credential) {
-    if (auto url = boost::urls::parse_origin_form(req.target()); url)
-      credential = url->params().contains("access_token");
+    std::optional<std::string_view> authorization;
+    if (auto i = req.find(bhttp::field::authorization); i != req.end())
+      authorization = i->value();
+    credential = credential_of(authorization, req.target()).given;
   }
   auto verdict = services_.unauthenticated->admit(address_key_, credential);
   if (verdict.untracked && !logged_untracked_) {

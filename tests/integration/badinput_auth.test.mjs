@@ -110,6 +110,30 @@ test('missing, empty, malformed and forged tokens are 401 on every authenticated
   await assertServing(node);
 });
 
+test('HTTP, WebSocket and SSE read a credential by one rule: a bad Authorization header is refused even beside a good access_token', async (t) => {
+  const [node] = await liveCluster(t, 1, NO_TOKEN_LIMIT, { name: 'auprec' });
+  const me = await register(node);
+  for (const header of [`Basic ${me.token}`, 'Bearer nope', '']) {
+    const what = `Authorization ${JSON.stringify(header)} and ?access_token=<the right token>`;
+    assertError(
+      await rawApi(node, 'GET', `/api/me/balance?access_token=${me.token}`, { headers: { Authorization: header } }),
+      401, 'unauthorized', `HTTP, ${what}`,
+    );
+    const ws = await openWs(node, { token: me.token, via: 'query', headers: { Authorization: header } });
+    assert.equal((await closed(ws)).code, 4001, `WebSocket, ${what}`);
+    const sse = await openSse(node, { channels: ['user:me'], token: me.token, via: 'query', headers: { Authorization: header } });
+    assertError(sse, 401, 'unauthorized', `SSE, ${what}`);
+  }
+  // Two access_tokens (even the same one twice) are refused on every transport.
+  const twice = `access_token=${me.token}&access_token=${me.token}`;
+  assertError(await rawApi(node, 'GET', `/api/me/balance?${twice}`), 400, 'bad_request', 'HTTP: access_token twice');
+  const ws = await openWs(node, { path: `/ws?${twice}` });
+  assert.equal((await closed(ws)).code, 4001, 'WebSocket: access_token twice');
+  const sse = await openSse(node, { channels: ['user:me'], token: me.token, via: 'query', query: { access_token: me.token } });
+  assertError(sse, 401, 'unauthorized', 'SSE: access_token twice');
+  await assertServing(node);
+});
+
 test('logout with a malformed token is 401, with a forged one 204 that ends nobody\'s session', async (t) => {
   const [node] = await liveCluster(t, 1, NO_TOKEN_LIMIT, { name: 'aulogout' });
   const me = await register(node);
