@@ -1,0 +1,125 @@
+// session_registry_test — the session_registry actor (with real session
+// actors) on CAF's deterministic scheduler, over the in-memory Redis twin: a
+// user's session is spawned by their first connection and retired, its
+// control subscription dropped, when the last one left; a join crossing the
+// idle report is not lost; a logout reaches the user's session.
+#define CAF_SUITE session_registry
+#include "switchboard/atoms.hpp"
+#include "switchboard/session_keys.hpp"
+
+#include "actors/session_registry/session_registry.hpp"
+#include "caf/test/dsl.hpp"
+#include "twins/memory_redis.hpp"
+
+using namespace switchboard;
+
+namespace {
+
+struct connection_state {
+  int logouts = 0;
+};
+
+caf::behavior stand_in_connection(caf::stateful_actor<connection_state>* self,
+                                  std::string) {
+  return {[=](logout_atom) {
+    ++self->state.logouts;
+  }};
+}
+
+struct fixture : test_coordinator_fixture<> {
+  std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();
+  caf::actor redis = sys.spawn(twins::memory_redis, std::string{"redis"});
+  caf::actor registry;
+
+  fixture() {
+    state().scripts_ok = true; // presence scripts: not what is tested here
+    session_registry_config cfg;
+    cfg.redis_bridge = redis;
+    cfg.key_prefix = "t:";
+    registry = spawn_session_registry(sys, stats, cfg);
+    consume_messages();
+  }
+
+  twins::memory_redis_state& state() {
+    return deref<caf::stateful_actor<twins::memory_redis_state>>(redis).state;
+  }
+
+  int64_t sessions_alive() { return stats->of(actor_kind::session).count; }
+
+  std::size_t listeners(int64_t user) {
+    return state().subscribers[sessions::control_channel("t:", user)].size();
+  }
+
+  caf::actor connection() {
+    return sys.spawn(stand_in_connection, std::string{"conn"});
+  }
+
+  int logouts(const caf::actor& conn) {
+    return deref<caf::stateful_actor<connection_state>>(conn).state.logouts;
+  }
+
+  void join(int64_t user, const std::string& token, const caf::actor& conn) {
+    state().strings[sessions::token_key("t:", token)] = std::to_string(user);
+    caf::anon_send(registry, session_join_atom::value, user, token, conn);
+  }
+
+  void leave(int64_t user, const caf::actor& conn) {
+    caf::anon_send(registry, session_leave_atom::value, user, conn);
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    run();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(session_registry_tests, fixture)
+
+CAF_TEST(a session lives from the first connection of its user to the last) {
+  auto a = connection();
+  auto b = connection();
+  join(7, "t1", a);
+  join(7, "t2", b);
+  consume_messages();
+  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  CAF_CHECK_EQUAL(listeners(7), 1u);
+  leave(7, a);
+  consume_messages();
+  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  leave(7, b);
+  consume_messages();
+  CAF_CHECK_EQUAL(sessions_alive(), 0);
+  CAF_CHECK_EQUAL(listeners(7), 0u);
+}
+
+CAF_TEST(a join that crosses the idle report is not lost) {
+  auto a = connection();
+  auto b = connection();
+  join(7, "t1", a);
+  leave(7, a);
+  join(7, "t2", b); // all three before anything is handled
+  consume_messages();
+  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  CAF_CHECK_EQUAL(listeners(7), 1u);
+  caf::anon_send(registry, logout_atom::value, int64_t{7}, std::string{"t2"});
+  consume_messages();
+  CAF_CHECK_EQUAL(logouts(b), 1);
+  CAF_CHECK_EQUAL(logouts(a), 0);
+}
+
+CAF_TEST(users are kept apart) {
+  auto a = connection();
+  auto b = connection();
+  join(7, "t1", a);
+  join(8, "t2", b);
+  consume_messages();
+  CAF_CHECK_EQUAL(sessions_alive(), 2);
+  caf::anon_send(registry, logout_atom::value, int64_t{8}, std::string{"t2"});
+  consume_messages();
+  CAF_CHECK_EQUAL(logouts(a), 0);
+  CAF_CHECK_EQUAL(logouts(b), 1);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
