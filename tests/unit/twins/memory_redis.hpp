@@ -22,6 +22,9 @@
 
 namespace switchboard::twins {
 
+/// Answers every held reply (see memory_redis_state::hold).
+using memory_redis_release_atom = caf::atom_constant<caf::atom("mr_release")>;
+
 struct memory_redis_state {
   std::map<std::string, std::string> strings;
   std::map<std::string, std::vector<caf::actor>> subscribers;
@@ -30,7 +33,10 @@ struct memory_redis_state {
   bool down = false;       // answer like a bridge whose Redis is gone
   bool scripts_ok = false; // answer every EVAL with 1 (a test that does not
                            // look at what its actor's scripts do)
-  std::string label;       // CAF 0.17 needs an argument (see cache_test.cpp)
+  bool hold = false;       // keep replies until memory_redis_release_atom: a
+                           // Redis that is slow to answer
+  std::vector<std::pair<caf::response_promise, redis_reply>> held;
+  std::string label; // CAF 0.17 needs an argument (see cache_test.cpp)
 };
 
 inline redis_reply integer_reply(long long n) {
@@ -92,9 +98,22 @@ inline caf::behavior memory_redis(caf::stateful_actor<memory_redis_state>* self,
                                   std::string label) {
   self->state.label = std::move(label);
   return {
-      [=](redis_cmd_atom, redis_command& cmd) {
-        self->state.commands.push_back(cmd);
-        return run_command(self, cmd);
+      [=](redis_cmd_atom, redis_command& cmd) -> caf::result<redis_reply> {
+        auto& st = self->state;
+        st.commands.push_back(cmd);
+        auto reply = run_command(self, cmd);
+        if (!st.hold)
+          return reply;
+        auto promise = self->make_response_promise<redis_reply>();
+        st.held.emplace_back(promise, std::move(reply));
+        return promise;
+      },
+      [=](memory_redis_release_atom) {
+        auto& st = self->state;
+        st.hold = false;
+        for (auto& [promise, reply] : st.held)
+          promise.deliver(reply);
+        st.held.clear();
       },
       [=](redis_sub_atom, const std::string& channel) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
