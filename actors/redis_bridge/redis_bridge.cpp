@@ -23,14 +23,15 @@ namespace switchboard {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+// The actor clock (steady in production), so unit tests can drive time.
+using clock_type = caf::actor_clock;
 
 struct redis_bridge_state {
   static inline const char* name = "redis_bridge";
   std::unique_ptr<kind_counter> counter;
   redis_bridge_config config;
-  std::shared_ptr<redis::connection> commands;
-  std::shared_ptr<redis::connection> subscriber;
+  std::shared_ptr<redis_link> commands;
+  std::shared_ptr<redis_link> subscriber;
   struct pending_command {
     caf::response_promise promise;
     clock_type::time_point deadline;
@@ -60,7 +61,7 @@ void post_to(const caf::weak_actor_ptr& weak, Ts&&... xs) {
 /// Answers commands whose deadline passed (see command_timeout).
 void expire_commands(redis_bridge_actor* self) {
   auto& st = self->state;
-  auto now = clock_type::now();
+  auto now = self->clock().now();
   std::size_t expired = 0;
   for (auto i = st.pending.begin(); i != st.pending.end();) {
     if (i->second.deadline > now) {
@@ -88,7 +89,7 @@ void probe(redis_bridge_actor* self) {
     st.probe_sent.reset(); // a probe sent before the outage proves nothing
     return;
   }
-  auto now = clock_type::now();
+  auto now = self->clock().now();
   if (st.probe_sent && now - *st.probe_sent > st.config.probe_timeout) {
     spdlog::warn("redis_bridge: subscription probe did not come back in {} "
                  "ms; reconnecting the subscriber",
@@ -127,8 +128,8 @@ void notify_all_subscribers(redis_bridge_actor* self, caf::atom_value which) {
 
 caf::behavior redis_bridge_impl(redis_bridge_actor* self,
                                 std::shared_ptr<node_stats> stats,
-                                std::shared_ptr<redis::connection> commands,
-                                std::shared_ptr<redis::connection> subscriber,
+                                std::shared_ptr<redis_link> commands,
+                                std::shared_ptr<redis_link> subscriber,
                                 redis_bridge_config config) {
   auto& st = self->state;
   st.counter = std::make_unique<kind_counter>(std::move(stats),
@@ -173,7 +174,7 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
         auto promise = self->make_response_promise();
         st.pending.emplace(
             id, redis_bridge_state::pending_command{
-                    promise, clock_type::now() + st.config.command_timeout});
+                    promise, self->clock().now() + st.config.command_timeout});
         st.commands->send(std::move(command),
                           [weak = caf::actor_cast<caf::weak_actor_ptr>(self),
                            id](redis_reply reply) {
@@ -276,8 +277,8 @@ caf::behavior redis_bridge_impl(redis_bridge_actor* self,
 
 caf::actor spawn_redis_bridge(caf::actor_system& system,
                               std::shared_ptr<node_stats> stats,
-                              std::shared_ptr<redis::connection> commands,
-                              std::shared_ptr<redis::connection> subscriber,
+                              std::shared_ptr<redis_link> commands,
+                              std::shared_ptr<redis_link> subscriber,
                               redis_bridge_config config) {
   return system.spawn(redis_bridge_impl, std::move(stats), std::move(commands),
                       std::move(subscriber), std::move(config));

@@ -7,8 +7,7 @@
 #pragma once
 
 #include "switchboard/node_stats.hpp"
-
-#include "src/redis/redis_connection.hpp"
+#include "switchboard/redis_link.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -39,6 +38,8 @@ struct redis_bridge_config {
   std::atomic<bool> node_stats::*pubsub_up = &node_stats::pubsub_up;
 };
 
+/// `commands` and `subscriber` are the two links (the node passes
+/// src/redis/redis_connection; a subscriber link is in SUBSCRIBE mode).
 /// Accepts:
 /// - `(redis_cmd_atom, redis_command) -> redis_reply`, always answered:
 ///   by Redis, or `unavailable` after command_timeout
@@ -50,8 +51,8 @@ struct redis_bridge_config {
 ///   `(redis_down_atom)` when the command connection comes and goes.
 caf::actor spawn_redis_bridge(caf::actor_system& system,
                               std::shared_ptr<node_stats> stats,
-                              std::shared_ptr<redis::connection> commands,
-                              std::shared_ptr<redis::connection> subscriber,
+                              std::shared_ptr<redis_link> commands,
+                              std::shared_ptr<redis_link> subscriber,
                               redis_bridge_config config);
 
 } // namespace switchboard

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "switchboard/redis.hpp"
+#include "switchboard/redis_link.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,13 +42,9 @@ struct endpoint {
 /// when the URL is not of that form.
 std::optional<endpoint> parse_url(std::string_view url, std::string& error);
 
-class connection : public std::enable_shared_from_this<connection> {
+class connection : public redis_link,
+                   public std::enable_shared_from_this<connection> {
 public:
-  using reply_handler = std::function<void(redis_reply)>;
-  using state_handler = std::function<void(bool up)>;
-  using message_handler =
-      std::function<void(std::string channel, std::string payload)>;
-
   struct options {
     std::string name = "redis";              // in log lines
     std::chrono::milliseconds timeout{1000}; // connect and PING deadline
@@ -58,30 +55,17 @@ public:
   connection(boost::asio::io_context& io, endpoint where, options opts);
   ~connection();
 
-  /// Starts connecting; `on_state` hears every up/down transition.
-  void start(state_handler on_state);
-
-  /// Sends `command`; `handler` always runs exactly once, with an
-  /// `unavailable` reply when the connection is down or lost.
-  void send(redis_command command, reply_handler handler);
-
-  /// Disconnects for good; pending handlers get `unavailable`. `done`, if
-  /// given, runs on the strand once hiredis has freed the context.
-  void stop(std::function<void()> done = nullptr);
-
-  /// Subscriber mode: where published messages go. Set before start().
-  /// Subscriber connections: called (io thread) when Redis confirms the
-  /// SUBSCRIBE of one channel — only then are its messages certain to come.
-  using subscribed_handler = std::function<void(std::string channel)>;
-  void on_subscribed(subscribed_handler handler);
-  void on_message(message_handler handler);
-
-  /// Subscriber mode: adds/removes channels; kept across reconnects.
-  void subscribe(std::string channel);
-  void unsubscribe(std::string channel);
-
-  /// Drops the connection and reconnects (e.g. when a probe went missing).
-  void reconnect(std::string why);
+  // The redis_link contract (include/switchboard/redis_link.hpp). Handlers
+  // run on this connection's strand; `stop`'s `done` once hiredis has freed
+  // the context.
+  void start(state_handler on_state) override;
+  void send(redis_command command, reply_handler handler) override;
+  void stop(std::function<void()> done = nullptr) override;
+  void on_subscribed(subscribed_handler handler) override;
+  void on_message(message_handler handler) override;
+  void subscribe(std::string channel) override;
+  void unsubscribe(std::string channel) override;
+  void reconnect(std::string why) override;
 
 private:
   void connect();
