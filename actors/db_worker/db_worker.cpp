@@ -128,6 +128,9 @@ caf::behavior db_worker_impl(db_worker_actor* self,
 caf::actor spawn_db_worker(caf::actor_system& system,
                            std::shared_ptr<node_stats> stats,
                            db_worker_config config, caf::actor pool) {
+  if (!config.detached)
+    return system.spawn(db_worker_impl, std::move(stats), std::move(config),
+                        std::move(pool));
   return system.spawn<caf::detached>(db_worker_impl, std::move(stats),
                                      std::move(config), std::move(pool));
 }

@@ -18,6 +18,9 @@ struct db_worker_config {
   std::string database_url;
   std::chrono::milliseconds statement_timeout{3000};
   std::chrono::milliseconds fault_delay{0}; // test-only: slow every job down
+  /// Unit tests only: run on the scheduler (deterministic in tests) rather
+  /// than on a thread of its own. A node's workers are always detached.
+  bool detached = true;
 };
 
 /// Spawns a worker that reports `(db_idle_atom)` to `pool` after every job.
