@@ -1,6 +1,7 @@
 // include_cycles — the folders are layers (issue 16): no include cycle
 // between any two folders of include/, src/ and actors/, and the contracts
-// in include/switchboard/ include nothing of the layers above them. Reads
+// in include/switchboard/ include nothing of the layers above them, and
+// every actor kind has a unit test (one in tests/unit/ includes it). Reads
 // the `#include "…"` lines only; a failure names every folder of a cycle
 // and the includes that close it.
 // Never: builds, or looks at system includes (<…>).
@@ -88,4 +89,12 @@ test('include/switchboard/ (the contracts) includes nothing of the layers above 
   const graph = folderGraph();
   const upward = [...(graph.get('include/switchboard') ?? new Map())].flatMap(([, lines]) => lines);
   assert.deepEqual(upward, [], `contracts reaching up:\n${upward.join('\n')}`);
+});
+
+test('every actor kind (folder under actors/) has a unit test on the deterministic scheduler', () => {
+  const tested = new Set();
+  for (const file of sources(join(root, 'tests', 'unit')))
+    for (const m of readFileSync(file, 'utf8').matchAll(/^\s*#\s*include\s+"actors\/([^/"]+)\//gm)) tested.add(m[1]);
+  const kinds = readdirSync(join(root, 'actors')).filter((d) => statSync(join(root, 'actors', d)).isDirectory());
+  assert.deepEqual(kinds.filter((k) => !tested.has(k)), [], 'actor folders no tests/unit/*.cpp includes');
 });

@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -33,8 +34,10 @@ struct memory_redis_state {
   bool down = false;       // answer like a bridge whose Redis is gone
   bool scripts_ok = false; // answer every EVAL with 1 (a test that does not
                            // look at what its actor's scripts do)
-  bool hold = false;       // keep replies until memory_redis_release_atom: a
-                           // Redis that is slow to answer
+  /// When set, answers EVAL (a test models the one script it looks at).
+  std::function<redis_reply(const redis_command&)> eval;
+  bool hold = false; // keep replies until memory_redis_release_atom: a
+                     // Redis that is slow to answer
   std::vector<std::pair<caf::response_promise, redis_reply>> held;
   std::string label; // CAF 0.17 needs an argument (see cache_test.cpp)
 };
@@ -86,6 +89,8 @@ inline redis_reply run_command(caf::stateful_actor<memory_redis_state>* self,
       self->send(who, redis_msg_atom::value, cmd.at(1), cmd.at(2));
     return integer_reply(static_cast<long long>(subs.size()));
   }
+  if (op == "EVAL" && st.eval)
+    return st.eval(cmd);
   if (op == "EVAL" && st.scripts_ok)
     return integer_reply(1);
   redis_reply r;
