@@ -85,104 +85,88 @@ private:
   std::function<void()> fn_;
 };
 
-} // namespace
+using ms = std::chrono::milliseconds;
 
-int migrate_only(const node_config& config) {
-  return migrate(config) ? 0 : 1;
-}
+/// The Redis servers a node talks to: the state's, and the cache's own when
+/// redis_cache_url names another (docs/operations.md, "Redis keys and
+/// memory": one that evicts, apart from the state that must not be).
+struct redis_endpoints {
+  redis::endpoint state;
+  std::optional<redis::endpoint> cache;
+};
 
-int run_node(const node_config& config) {
-  if (config.migrate_on_start && !migrate(config))
-    return 1;
-
-  std::string redis_error;
-  auto redis_endpoint = redis::parse_url(config.redis_url, redis_error);
-  if (!redis_endpoint) {
-    spdlog::critical("redis_url '{}': {}", config.redis_url, redis_error);
-    return 2;
+std::optional<redis_endpoints> parse_redis_urls(const node_config& config) {
+  std::string error;
+  auto state = redis::parse_url(config.redis_url, error);
+  if (!state) {
+    spdlog::critical("redis_url '{}': {}", config.redis_url, error);
+    return std::nullopt;
   }
-  // The cache may have a Redis of its own (docs/operations.md, "Redis keys
-  // and memory"): one that evicts, apart from the state that must not be.
-  bool own_cache_redis = !config.redis_cache_url.empty() &&
-                         config.redis_cache_url != config.redis_url;
-  std::optional<redis::endpoint> cache_endpoint;
-  if (own_cache_redis) {
-    cache_endpoint = redis::parse_url(config.redis_cache_url, redis_error);
-    if (!cache_endpoint) {
+  redis_endpoints out{*state, std::nullopt};
+  if (!config.redis_cache_url.empty() &&
+      config.redis_cache_url != config.redis_url) {
+    out.cache = redis::parse_url(config.redis_cache_url, error);
+    if (!out.cache) {
       spdlog::critical("redis_cache_url '{}': {}", config.redis_cache_url,
-                       redis_error);
-      return 2;
+                       error);
+      return std::nullopt;
     }
   }
+  return out;
+}
 
-  // Declared before the actor system: actors post into it until they die.
-  asio::io_context io{static_cast<int>(config.io_threads)};
+/// A command and a Pub/Sub connection to one Redis, on the io threads.
+struct redis_pair {
+  std::shared_ptr<redis::connection> commands, subscriber;
+};
 
-  caf::actor_system_config caf_config;
-  caf_config.set("scheduler.policy", config.scheduler_policy == "sharing"
-                                         ? caf::atom("sharing")
-                                         : caf::atom("stealing"));
-  caf_config.set("scheduler.max-threads", config.actor_threads);
-  caf_config.set("logger.verbosity", caf::atom("quiet"));
-  caf::actor_system system{caf_config};
+redis_pair connect_redis(asio::io_context& io, const redis::endpoint& where,
+                         const std::string& name, const node_config& config) {
+  auto timeout = ms{config.redis_timeout_ms};
+  return {std::make_shared<redis::connection>(
+              io, where,
+              redis::connection::options{name + "(commands)", timeout, ms{2000},
+                                         false}),
+          std::make_shared<redis::connection>(
+              io, where,
+              redis::connection::options{name + "(pubsub)", timeout, ms{2000},
+                                         true})};
+}
 
-  auto shared_config = std::make_shared<const node_config>(config);
-  auto stats = std::make_shared<node_stats>();
-
-  using ms = std::chrono::milliseconds;
-  auto redis_commands = std::make_shared<redis::connection>(
-      io, *redis_endpoint,
-      redis::connection::options{"redis(commands)", ms{config.redis_timeout_ms},
-                                 ms{2000}, false});
-  auto redis_subscriber = std::make_shared<redis::connection>(
-      io, *redis_endpoint,
-      redis::connection::options{"redis(pubsub)", ms{config.redis_timeout_ms},
-                                 ms{2000}, true});
-  auto bridge = spawn_redis_bridge(
-      system, stats, redis_commands, redis_subscriber,
-      redis_bridge_config{
-          config.redis_max_pending,
-          config.redis_key_prefix + "n:" + config.node_id + ":probe", ms{1000},
-          ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
-          ms{config.redis_timeout_ms}});
-  // The cache's bridge: everything the cache does (values, versions,
-  // leases, its invalidation Pub/Sub) goes to one instance, this one.
-  std::shared_ptr<redis::connection> cache_commands, cache_subscriber;
-  caf::actor cache_bridge = bridge;
-  if (own_cache_redis) {
-    cache_commands = std::make_shared<redis::connection>(
-        io, *cache_endpoint,
-        redis::connection::options{"redis-cache(commands)",
-                                   ms{config.redis_timeout_ms}, ms{2000},
-                                   false});
-    cache_subscriber = std::make_shared<redis::connection>(
-        io, *cache_endpoint,
-        redis::connection::options{"redis-cache(pubsub)",
-                                   ms{config.redis_timeout_ms}, ms{2000},
-                                   true});
-    redis_bridge_config cache_bridging{
-        config.redis_max_pending,
-        config.redis_key_prefix + "n:" + config.node_id + ":probe-cache",
-        ms{1000}, ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
-        ms{config.redis_timeout_ms}};
-    cache_bridging.redis_up = &node_stats::cache_redis_up;
-    cache_bridging.pubsub_up = &node_stats::cache_pubsub_up;
-    cache_bridge = spawn_redis_bridge(system, stats, cache_commands,
-                                      cache_subscriber, cache_bridging);
+caf::actor spawn_bridge(caf::actor_system& system,
+                        const std::shared_ptr<node_stats>& stats,
+                        const redis_pair& links, const node_config& config,
+                        const std::string& probe_suffix, bool for_cache) {
+  redis_bridge_config bridging{
+      config.redis_max_pending,
+      config.redis_key_prefix + "n:" + config.node_id + probe_suffix, ms{1000},
+      ms{std::max<uint32_t>(3000, 3 * config.redis_timeout_ms)},
+      ms{config.redis_timeout_ms}};
+  if (for_cache) {
+    bridging.redis_up = &node_stats::cache_redis_up;
+    bridging.pubsub_up = &node_stats::cache_pubsub_up;
   }
-  auto pool = spawn_db_pool(
-      system, stats,
-      db_pool_config{db_worker_config{with_connect_timeout(config.database_url),
-                                      ms{config.db_timeout_ms},
-                                      ms{config.fault_db_delay_ms}},
-                     config.db_pool_size,
-                     config.db_queue_limit,
-                     config.auth_hash_concurrency,
-                     ms{config.auth_hash_queue_ms},
-                     {}});
+  return spawn_redis_bridge(system, stats, links.commands, links.subscriber,
+                            bridging);
+}
+
+/// The node-level actors, in the order they are spawned.
+struct node_actors {
+  caf::actor bridge;       // the state's Redis
+  caf::actor cache_bridge; // the cache's: `bridge` unless it has its own
+  caf::actor pool;
+  caf::actor cache;
+  caf::actor channels;
+  caf::actor sessions;
+  caf::actor feed_keeper;
+  caf::actor fanout;
+  bool own_cache_bridge = false;
+};
+
+cache_config cache_settings(const node_config& config, const node_actors& a) {
   cache_config caching;
-  caching.redis_bridge = cache_bridge;
-  caching.db_pool = pool;
+  caching.redis_bridge = a.cache_bridge;
+  caching.db_pool = a.pool;
   caching.node_id = config.node_id;
   caching.key_prefix = config.redis_key_prefix;
   caching.redis_timeout = ms{config.redis_timeout_ms};
@@ -195,44 +179,14 @@ int run_node(const node_config& config) {
   caching.l1_max_bytes = config.cache_l1_max_bytes;
   caching.ttl_jitter_percent = config.cache_ttl_jitter_percent;
   caching.group_members_max = config.cache_group_members_max;
-  // Hot responses rely on the one io thread's FIFO queue (hot_responses.hpp).
-  std::shared_ptr<net::hot_responses> hot;
-  if (config.io_threads == 1 && config.cache_hot_max_entries > 0 &&
-      config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0) {
-    hot = std::make_shared<net::hot_responses>(
-        io.get_executor(), config.cache_hot_max_entries,
-        config.cache_hot_max_bytes, ms{config.cache_hot_max_age_ms}, stats);
-    caching.listener = hot;
-  }
-  auto cache = spawn_cache(system, stats, std::move(caching));
+  return caching;
+}
 
-  live::presence_settings presence{config.redis_key_prefix, config.node_id,
-                                   config.presence_ttl_ms};
-  auto channels = spawn_channel_registry(
-      system, stats,
-      channel_registry_config{
-          bridge, config.redis_key_prefix, ms{config.redis_timeout_ms},
-          live::history_settings{config.channel_history_size,
-                                 int64_t{config.channel_history_ttl_s} * 1000},
-          presence, ms{config.presence_refresh_ms}});
-
-  auto sessions = spawn_session_registry(
-      system, stats,
-      session_registry_config{bridge, config.redis_key_prefix,
-                              ms{config.redis_timeout_ms}, presence,
-                              ms{config.presence_refresh_ms},
-                              ms{config.session_check_ms}});
-
-  auto feed_keeper = spawn_feed_keeper(
-      system, stats,
-      feed_keeper_config{bridge, config.redis_key_prefix,
-                         ms{config.redis_timeout_ms}, ms{1000},
-                         config.notification_feed_repair_max});
-
+fanout_config fanout_settings(const node_config& config, const node_actors& a) {
   fanout_config fanning;
-  fanning.feed_keeper = feed_keeper;
-  fanning.db_pool = pool;
-  fanning.redis_bridge = bridge;
+  fanning.feed_keeper = a.feed_keeper;
+  fanning.db_pool = a.pool;
+  fanning.redis_bridge = a.bridge;
   fanning.node_id = config.node_id;
   fanning.key_prefix = config.redis_key_prefix;
   fanning.batch_size = config.fanout_batch_size;
@@ -243,80 +197,248 @@ int run_node(const node_config& config) {
   fanning.history =
       live::history_settings{config.channel_history_size,
                              int64_t{config.channel_history_ttl_s} * 1000};
-  auto fanout = spawn_fanout(system, stats, std::move(fanning));
+  return fanning;
+}
 
+/// Spawns every node-level actor; `hot`, when set, hears the cache's
+/// changes (hot responses on the io thread).
+node_actors spawn_node_actors(caf::actor_system& system,
+                              const std::shared_ptr<node_stats>& stats,
+                              const node_config& config,
+                              const redis_pair& state_links,
+                              const std::optional<redis_pair>& cache_links,
+                              std::shared_ptr<net::hot_responses> hot) {
+  node_actors a;
+  a.bridge = spawn_bridge(system, stats, state_links, config, ":probe", false);
+  // The cache's bridge: everything the cache does (values, versions,
+  // leases, its invalidation Pub/Sub) goes to one instance, this one.
+  a.cache_bridge = a.bridge;
+  if (cache_links) {
+    a.cache_bridge =
+        spawn_bridge(system, stats, *cache_links, config, ":probe-cache", true);
+    a.own_cache_bridge = true;
+  }
+  a.pool = spawn_db_pool(
+      system, stats,
+      db_pool_config{db_worker_config{with_connect_timeout(config.database_url),
+                                      ms{config.db_timeout_ms},
+                                      ms{config.fault_db_delay_ms}},
+                     config.db_pool_size,
+                     config.db_queue_limit,
+                     config.auth_hash_concurrency,
+                     ms{config.auth_hash_queue_ms},
+                     {}});
+  auto caching = cache_settings(config, a);
+  caching.listener = std::move(hot);
+  a.cache = spawn_cache(system, stats, std::move(caching));
+  live::presence_settings presence{config.redis_key_prefix, config.node_id,
+                                   config.presence_ttl_ms};
+  a.channels = spawn_channel_registry(
+      system, stats,
+      channel_registry_config{
+          a.bridge, config.redis_key_prefix, ms{config.redis_timeout_ms},
+          live::history_settings{config.channel_history_size,
+                                 int64_t{config.channel_history_ttl_s} * 1000},
+          presence, ms{config.presence_refresh_ms}});
+  a.sessions = spawn_session_registry(
+      system, stats,
+      session_registry_config{a.bridge, config.redis_key_prefix,
+                              ms{config.redis_timeout_ms}, presence,
+                              ms{config.presence_refresh_ms},
+                              ms{config.session_check_ms}});
+  a.feed_keeper = spawn_feed_keeper(
+      system, stats,
+      feed_keeper_config{a.bridge, config.redis_key_prefix,
+                         ms{config.redis_timeout_ms}, ms{1000},
+                         config.notification_feed_repair_max});
+  a.fanout = spawn_fanout(system, stats, fanout_settings(config, a));
+  return a;
+}
+
+/// Ends the node-level actors (the last user of the bridges goes first).
+void stop_node_actors(const node_actors& a) {
+  for (auto* actor : {&a.cache, &a.channels, &a.sessions, &a.fanout,
+                      &a.feed_keeper, &a.pool, &a.bridge})
+    caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
+  if (a.own_cache_bridge)
+    caf::anon_send_exit(a.cache_bridge, caf::exit_reason::user_shutdown);
+}
+
+/// What every connection actor is handed (see node_context.hpp).
+node_context_ptr make_node_context(const node_config& config,
+                                   std::shared_ptr<node_stats> stats,
+                                   const node_actors& a) {
   auto context = std::make_shared<node_context>();
-  context->config = shared_config;
-  context->stats = stats;
-  context->cache = cache;
-  context->db_pool = pool;
-  context->redis_bridge = bridge;
-  if (own_cache_redis)
-    context->cache_redis_bridge = cache_bridge;
-  context->channels = channels;
-  context->sessions = sessions;
-  context->fanout = fanout;
-  context->feed_keeper = feed_keeper;
+  context->config = std::make_shared<const node_config>(config);
+  context->stats = std::move(stats);
+  context->cache = a.cache;
+  context->db_pool = a.pool;
+  context->redis_bridge = a.bridge;
+  if (a.own_cache_bridge)
+    context->cache_redis_bridge = a.cache_bridge;
+  context->channels = a.channels;
+  context->sessions = a.sessions;
+  context->fanout = a.fanout;
+  context->feed_keeper = a.feed_keeper;
   context->connections = std::make_shared<connection_tracker>();
   context->anonymous_subscriptions =
       std::make_shared<live::anonymous_subscriptions>(
           config.anon_subscriptions_per_ip);
-  {
-    std::string error;
-    context->site =
-        http::static_site::load(config.web_root, config.web_max_bytes, error);
-    if (!error.empty())
-      spdlog::error("web app not served: {}", error);
-    else if (!context->site->empty())
-      spdlog::info("serving the web app: {} files from {}",
-                   context->site->size(), config.web_root);
-  }
+  std::string error;
+  context->site =
+      http::static_site::load(config.web_root, config.web_max_bytes, error);
+  if (!error.empty())
+    spdlog::error("web app not served: {}", error);
+  else if (!context->site->empty())
+    spdlog::info("serving the web app: {} files from {}", context->site->size(),
+                 config.web_root);
   context->started = std::chrono::steady_clock::now();
-  node_context_ptr node = context;
+  return context;
+}
 
-  net::http_limits limits{config.max_header_bytes,
-                          config.max_body_bytes,
-                          std::chrono::milliseconds{config.request_timeout_ms},
-                          std::chrono::milliseconds{config.idle_timeout_ms},
-                          config.ws_max_frame_bytes,
-                          config.live_max_queue,
-                          config.live_max_queue_bytes,
-                          config.live_frame_rate,
-                          config.live_frame_burst};
+std::shared_ptr<net::listener>
+make_listener(asio::io_context& io, caf::actor_system& system,
+              const node_config& config, const node_context_ptr& node,
+              std::shared_ptr<redis::connection> redis_commands,
+              std::shared_ptr<net::hot_responses> hot) {
+  net::http_limits limits{
+      config.max_header_bytes,       config.max_body_bytes,
+      ms{config.request_timeout_ms}, ms{config.idle_timeout_ms},
+      config.ws_max_frame_bytes,     config.live_max_queue,
+      config.live_max_queue_bytes,   config.live_frame_rate,
+      config.live_frame_burst};
   // One io thread: sessions share a delivery lane and need no strands.
   std::shared_ptr<net::io_delivery_lane> lane;
   if (config.io_threads == 1)
     lane = std::make_shared<net::io_delivery_lane>(
-        io.get_executor(),
-        std::chrono::milliseconds{config.live_coalesce_max_ms});
-  auto http = std::make_shared<net::listener>(
-      io, limits, config.max_connections, config.max_connections_per_ip, stats,
+        io.get_executor(), ms{config.live_coalesce_max_ms});
+  return std::make_shared<net::listener>(
+      io, limits, config.max_connections, config.max_connections_per_ip,
+      node->stats,
       net::session_services{
-          lane, std::make_shared<http::node_io_routes>(node, redis_commands),
-          hot,
+          lane,
+          std::make_shared<http::node_io_routes>(node,
+                                                 std::move(redis_commands)),
+          std::move(hot),
           std::make_shared<net::unauthenticated_requests>(
               config.anon_requests_per_ip, config.anon_requests_burst,
               config.anon_addresses_max)},
       [&system, node](http_sink_ptr sink, const std::string& address) {
         return spawn_connection(system, node, std::move(sink), address);
       });
+}
+
+/// Drain: no new connections; HTTP ones finish what is in flight; live ones
+/// are told 1001 (their clients reconnect elsewhere and resume), within
+/// shutdown_grace_ms. Then sessions and channels retire (sending their
+/// presence leaves), briefly waited for.
+void drain(net::listener& http, const node_context& node,
+           const node_config& config) {
+  http.drain();
+  for (auto& addr : node.connections->snapshot())
+    caf::anon_send(caf::actor_cast<caf::actor>(addr), drain_atom::value);
+  auto deadline =
+      std::chrono::steady_clock::now() + ms{config.shutdown_grace_ms};
+  auto open_connections = [&] {
+    return std::max(http.session_count(), node.connections->size());
+  };
+  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(ms{20});
+  if (auto left = open_connections(); left > 0)
+    spdlog::warn("shutdown: {} connections still open after the grace period",
+                 left);
+  auto retiring = [&] {
+    return node.stats->of(actor_kind::session).count.load() > 0 ||
+           node.stats->of(actor_kind::channel).count.load() > 0;
+  };
+  auto settle = std::chrono::steady_clock::now() + std::chrono::seconds{1};
+  while (retiring() && std::chrono::steady_clock::now() < settle)
+    std::this_thread::sleep_for(ms{10});
+}
+
+/// Leaves the cluster view now rather than when the entry ages out.
+void leave_cluster_view(caf::actor_system& system, const caf::actor& bridge,
+                        const node_config& config) {
+  caf::scoped_actor self{system};
+  self->request(bridge, ms{config.redis_timeout_ms}, redis_cmd_atom::value,
+                live::heartbeat_leave_command(config.redis_key_prefix,
+                                              config.node_id))
+      .receive([](redis_reply&) {}, [](caf::error&) {});
+}
+
+/// Closes the Redis connections on their strands and waits until they
+/// have, so hiredis frees its contexts before the io threads stop.
+void close_redis(const std::vector<std::shared_ptr<redis::connection>>& all) {
+  std::vector<std::shared_ptr<std::promise<void>>> closed;
+  for (auto& connection : all) {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done);
+    connection->stop([done] { done->set_value(); });
+  }
+  for (auto& done : closed)
+    if (done->get_future().wait_for(std::chrono::seconds{2}) !=
+        std::future_status::ready)
+      spdlog::warn("shutdown: a Redis connection did not close in time");
+}
+
+} // namespace
+
+int migrate_only(const node_config& config) {
+  return migrate(config) ? 0 : 1;
+}
+
+// The start, then the stop, in the order they happen.
+int run_node(const node_config& config) {
+  if (config.migrate_on_start && !migrate(config))
+    return 1;
+  auto endpoints = parse_redis_urls(config);
+  if (!endpoints)
+    return 2;
+
+  // Declared before the actor system: actors post into it until they die.
+  asio::io_context io{static_cast<int>(config.io_threads)};
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.policy", config.scheduler_policy == "sharing"
+                                         ? caf::atom("sharing")
+                                         : caf::atom("stealing"));
+  caf_config.set("scheduler.max-threads", config.actor_threads);
+  caf_config.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system system{caf_config};
+  auto stats = std::make_shared<node_stats>();
+
+  auto state_links = connect_redis(io, endpoints->state, "redis", config);
+  std::optional<redis_pair> cache_links;
+  if (endpoints->cache)
+    cache_links = connect_redis(io, *endpoints->cache, "redis-cache", config);
+  std::vector<std::shared_ptr<redis::connection>> all_links{
+      state_links.commands, state_links.subscriber};
+  if (cache_links) {
+    all_links.push_back(cache_links->commands);
+    all_links.push_back(cache_links->subscriber);
+  }
+  // Hot responses rely on the one io thread's FIFO queue (hot_responses.hpp).
+  std::shared_ptr<net::hot_responses> hot;
+  if (config.io_threads == 1 && config.cache_hot_max_entries > 0 &&
+      config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0)
+    hot = std::make_shared<net::hot_responses>(
+        io.get_executor(), config.cache_hot_max_entries,
+        config.cache_hot_max_bytes, ms{config.cache_hot_max_age_ms}, stats);
+  auto actors =
+      spawn_node_actors(system, stats, config, state_links, cache_links, hot);
+  auto node = make_node_context(config, stats, actors);
+
+  auto http =
+      make_listener(io, system, config, node, state_links.commands, hot);
   uint16_t port = 0;
   try {
     port = http->bind(config.http_host, config.http_port);
   } catch (const std::exception& e) {
     spdlog::critical("cannot listen on {}:{}: {}", config.http_host,
                      config.http_port, e.what());
-    caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
-    redis_commands->stop();
-    redis_subscriber->stop();
-    if (own_cache_redis) {
-      caf::anon_send_exit(cache_bridge, caf::exit_reason::user_shutdown);
-      cache_commands->stop();
-      cache_subscriber->stop();
-    }
-    io.run_for(std::chrono::milliseconds{200});
+    stop_node_actors(actors);
+    for (auto& link : all_links)
+      link->stop();
+    io.run_for(ms{200});
     return 3;
   }
   http->run();
@@ -333,8 +455,7 @@ int run_node(const node_config& config) {
   // The cluster view: this node's stats in Redis for /stats and /admin on
   // every node. Fire and forget: a missed beat only ages the entry.
   periodic_task heartbeat{
-      io, std::chrono::milliseconds{config.heartbeat_ms},
-      [&config, node, bridge] {
+      io, ms{config.heartbeat_ms}, [&config, node, bridge = actors.bridge] {
         caf::anon_send(bridge, redis_cmd_atom::value,
                        live::heartbeat_command(
                            config.redis_key_prefix, config.node_id,
@@ -351,79 +472,20 @@ int run_node(const node_config& config) {
       stop_requested.set_value();
     }
   });
-
   std::vector<std::thread> io_threads;
   for (size_t i = 0; i < config.io_threads; ++i)
     io_threads.emplace_back([&io] { io.run(); });
-
   stop_requested.get_future().wait();
-  // Drain: no new connections; HTTP ones finish what is in flight; live
-  // ones are told 1001 (their clients reconnect elsewhere and resume).
-  http->drain();
-  for (auto& addr : context->connections->snapshot())
-    caf::anon_send(caf::actor_cast<caf::actor>(addr), drain_atom::value);
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds{config.shutdown_grace_ms};
-  auto open_connections = [&] {
-    return std::max(http->session_count(), context->connections->size());
-  };
-  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  if (auto left = open_connections(); left > 0)
-    spdlog::warn("shutdown: {} connections still open after the grace period",
-                 left);
-  // Leave presence: sessions and channels retire once their connections
-  // are gone, sending their presence leaves; let them, briefly.
-  auto retiring = [&] {
-    return stats->of(actor_kind::session).count.load() > 0 ||
-           stats->of(actor_kind::channel).count.load() > 0;
-  };
-  auto settle = std::chrono::steady_clock::now() + std::chrono::seconds{1};
-  while (retiring() && std::chrono::steady_clock::now() < settle)
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
 
-  {
-    // Leave the cluster view now rather than when the entry ages out.
-    caf::scoped_actor self{system};
-    self->request(bridge, std::chrono::milliseconds{config.redis_timeout_ms},
-                  redis_cmd_atom::value,
-                  live::heartbeat_leave_command(config.redis_key_prefix,
-                                                config.node_id))
-        .receive([](redis_reply&) {}, [](caf::error&) {});
-  }
-  caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(channels, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(feed_keeper, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
-  if (own_cache_redis)
-    caf::anon_send_exit(cache_bridge, caf::exit_reason::user_shutdown);
-  // Close the Redis connections on their strands and wait until they have,
-  // so hiredis frees its contexts before the io threads stop.
-  std::vector<std::shared_ptr<redis::connection>> connections{redis_commands,
-                                                              redis_subscriber};
-  if (own_cache_redis) {
-    connections.push_back(cache_commands);
-    connections.push_back(cache_subscriber);
-  }
-  std::vector<std::shared_ptr<std::promise<void>>> closed;
-  for (auto& connection : connections) {
-    auto done = std::make_shared<std::promise<void>>();
-    closed.push_back(done);
-    connection->stop([done] { done->set_value(); });
-  }
-  for (auto& done : closed)
-    if (done->get_future().wait_for(std::chrono::seconds{2}) !=
-        std::future_status::ready)
-      spdlog::warn("shutdown: a Redis connection did not close in time");
-
+  drain(*http, *node, config);
+  leave_cluster_view(system, actors.bridge, config);
+  stop_node_actors(actors);
+  close_redis(all_links);
   io.stop();
   for (auto& t : io_threads)
     t.join();
   http->abandon_all(); // tells each leftover connection actor to quit
-  for (auto& addr : context->connections->snapshot())
+  for (auto& addr : node->connections->snapshot())
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   spdlog::info("node {} stopped", config.node_id);
   return 0;
