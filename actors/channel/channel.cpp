@@ -118,6 +118,23 @@ void deliver(channel_actor* self, const push_ptr& message) {
     sink->push(message);
 }
 
+/// Sends `command` to Redis; a failure is logged as "<what>: <why>" (the
+/// command's effect is best-effort: nothing waits for it).
+void send_logged(channel_actor* self, redis_command command, const char* what) {
+  auto name = self->state.config.name;
+  self->request(self->state.config.redis_bridge,
+                self->state.config.redis_timeout, redis_cmd_atom::value,
+                std::move(command))
+      .then(
+          [name, what](redis_reply& reply) {
+            if (!reply.ok())
+              spdlog::warn("channel {}: {}: {}", name, what, reply.str);
+          },
+          [name, what](caf::error& e) {
+            spdlog::warn("channel {}: {}: {}", name, what, caf::to_string(e));
+          });
+}
+
 /// A message newer than `delivered` that follows an older one: Redis lost
 /// what came after `previous` (its counter and history went back).
 void note_loss(channel_actor* self, const push_message& message) {
@@ -132,21 +149,10 @@ void note_loss(channel_actor* self, const push_message& message) {
                message.previous, st.delivered);
   st.lost_upto = std::max(st.lost_upto, st.delivered);
   // Every node must know, not only this one: the mark is kept in Redis.
-  auto name = st.config.name;
-  self->request(st.config.redis_bridge, st.config.redis_timeout,
-                redis_cmd_atom::value,
-                live::loss_mark_command(st.config.prefix, name, st.lost_upto,
-                                        st.config.history))
-      .then(
-          [name](redis_reply& reply) {
-            if (!reply.ok())
-              spdlog::warn("channel {}: loss mark not kept: {}", name,
-                           reply.str);
-          },
-          [name](caf::error& e) {
-            spdlog::warn("channel {}: loss mark not kept: {}", name,
-                         caf::to_string(e));
-          });
+  send_logged(self,
+              live::loss_mark_command(st.config.prefix, st.config.name,
+                                      st.lost_upto, st.config.history),
+              "loss mark not kept");
 }
 
 void join_now(channel_actor* self, channel_join& join, bool recovered);
@@ -337,20 +343,7 @@ std::string reply_json(int64_t id, const std::string& channel, int64_t offset,
 }
 
 void send_presence(channel_actor* self, redis_command command) {
-  auto name = self->state.config.name;
-  self->request(self->state.config.redis_bridge,
-                self->state.config.redis_timeout, redis_cmd_atom::value,
-                std::move(command))
-      .then(
-          [name](redis_reply& reply) {
-            if (!reply.ok())
-              spdlog::warn("channel {}: presence not updated: {}", name,
-                           reply.str);
-          },
-          [name](caf::error& e) {
-            spdlog::warn("channel {}: presence not updated: {}", name,
-                         caf::to_string(e));
-          });
+  send_logged(self, std::move(command), "presence not updated");
 }
 
 void user_arrived(channel_actor* self, int64_t user_id) {
