@@ -187,6 +187,29 @@ CAF_TEST(live messages follow the chain; a gap is read from the history) {
   CAF_CHECK_EQUAL(sink->pushes, (std::vector<int64_t>{200, 300}));
 }
 
+CAF_TEST(a message that follows the last one goes out without asking Redis) {
+  auto sink = join(std::nullopt);
+  publish(200);
+  caf::anon_send(channel, redis_msg_atom::value, std::string{"t:ch:books:1"},
+                 "200 100 e " + message(200));
+  expect((redis_msg_atom, std::string, std::string), to(channel));
+  disallow((redis_cmd_atom, redis_command), from(channel).to(bridge));
+  CAF_CHECK_EQUAL(sink->pushes, std::vector<int64_t>{200});
+}
+
+CAF_TEST(a message past a gap waits while the channel reads the gap) {
+  auto sink = join(std::nullopt);
+  publish(200);
+  publish(300);
+  caf::anon_send(channel, redis_msg_atom::value, std::string{"t:ch:books:1"},
+                 "300 200 e " + message(300));
+  expect((redis_msg_atom, std::string, std::string), to(channel));
+  CAF_CHECK(sink->pushes.empty()); // 300 waits for 200
+  expect((redis_cmd_atom, redis_command), from(channel).to(bridge)); // XRANGE
+  settle();
+  CAF_CHECK_EQUAL(sink->pushes, (std::vector<int64_t>{200, 300}));
+}
+
 CAF_TEST(
     a resume from past what this node delivered waits and repeats nothing) {
   publish(200); // delivered through another node, not yet through this one
