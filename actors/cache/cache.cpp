@@ -25,9 +25,9 @@
 #include "switchboard/instrumented.hpp"
 #include "switchboard/redis.hpp"
 
-#include "src/cache/cache_keys.hpp"
 #include "actors/cache/l1_store.hpp"
 #include "actors/cache_entry/cache_entry.hpp"
+#include "src/cache/cache_keys.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>

@@ -5,8 +5,9 @@
 // credential, whatever the query says. Without the header, the
 // `access_token` query parameter is (browsers' EventSource and WebSocket
 // cannot send headers); given twice, it is a bad one (the router refuses a
-// repeated parameter on HTTP with 400 before this is asked). A credential that is there but empty or malformed
-// is a bad one (401 / 4001), never "no credential" (anonymous). A leaf.
+// repeated parameter on HTTP with 400 before this is asked). A credential that
+// is there but empty or malformed is a bad one (401 / 4001), never "no
+// credential" (anonymous). A leaf.
 #pragma once
 
 #include <optional>

@@ -12,11 +12,11 @@
 #include "switchboard/redis.hpp"
 
 #include "actors/cache/cache.hpp"
-#include "src/cache/cache_keys.hpp"
 #include "actors/cache/l1_store.hpp"
 #include "actors/cache_entry/cache_entry.hpp"
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
+#include "src/cache/cache_keys.hpp"
 
 #include <map>
 #include <optional>
