@@ -87,12 +87,9 @@ void deliver_batch(fanout_actor* self, const boost::json::array& notified,
         {"invalidate",
          boost::json::array{boost::json::array{"me", "notifications"}}}};
     // A feed change that failed (or may have, half-way) is repaired by the
-    // feed_keeper: the follower's feed is dropped and rebuilt on its next read.
-    auto keeper = cfg.feed_keeper;
-    auto feed_failed = [keeper, user_id, answered](std::string why) {
-      spdlog::warn("fanout: notification feed of user {}: not updated ({}); "
-                   "it is dropped for a rebuild",
-                   user_id, why);
+    // feed_keeper: the follower's feed is dropped and rebuilt on its next
+    // read. (Counted in the batch's one warning, not logged per follower.)
+    auto feed_failed = [keeper = cfg.feed_keeper, user_id, answered] {
       caf::anon_send(keeper, feed_suspect_atom::value, user_id);
       answered(false);
     };
@@ -103,9 +100,9 @@ void deliver_batch(fanout_actor* self, const boost::json::array& notified,
               if (reply.ok())
                 answered(true);
               else
-                feed_failed(reply.str);
+                feed_failed();
             },
-            [feed_failed](caf::error& e) { feed_failed(caf::to_string(e)); });
+            [feed_failed](caf::error&) { feed_failed(); });
     self->request(cfg.redis_bridge, cfg.redis_timeout, redis_cmd_atom::value,
                   live::publish_command(
                       cfg.key_prefix, "user:" + std::to_string(user_id),

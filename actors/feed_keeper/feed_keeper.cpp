@@ -28,7 +28,8 @@ struct feed_keeper_state {
   std::set<int64_t> dropping; // drops in flight
   std::set<int64_t> again;    // suspected again while in flight
   bool tick_scheduled = false;
-  bool warned_full = false; // log a full set once per episode
+  bool warned_full = false;    // log a full set once per episode
+  bool warned_failing = false; // ... and drops Redis refuses (an outage)
 };
 
 using feed_keeper_actor = instrumented_actor<feed_keeper_state>;
@@ -72,18 +73,32 @@ void suspect(feed_keeper_actor* self, int64_t user_id) {
   schedule(self, std::chrono::milliseconds{0});
 }
 
-void finished(feed_keeper_actor* self, int64_t user_id, bool dropped) {
+void finished(feed_keeper_actor* self, int64_t user_id,
+              const std::string& failure) {
   auto& st = self->state;
+  bool dropped = failure.empty();
   st.dropping.erase(user_id);
+  bool suspected_again = st.again.erase(user_id) > 0;
   if (dropped)
     bump(figures(self).repaired);
-  if (!dropped || st.again.erase(user_id))
+  else if (!st.warned_failing) {
+    // Once per episode: in an outage every drop fails, every retry_every.
+    spdlog::warn("feed_keeper: feeds are not dropped yet ({}); retrying "
+                 "every {} ms",
+                 failure, st.config.retry_every.count());
+    st.warned_failing = true;
+  }
+  if (!dropped || suspected_again)
     st.suspects.insert(user_id);
   auto waiting = st.suspects.size() + st.dropping.size();
   figures(self).suspect.store(static_cast<int64_t>(waiting),
                               std::memory_order_relaxed);
-  if (waiting == 0)
+  if (waiting == 0) {
+    if (st.warned_failing)
+      spdlog::info("feed_keeper: every suspect feed is dropped");
     st.warned_full = false;
+    st.warned_failing = false;
+  }
   if (!st.suspects.empty())
     schedule(self,
              dropped ? std::chrono::milliseconds{0} : st.config.retry_every);
@@ -101,17 +116,13 @@ void drop_some(feed_keeper_actor* self) {
                   live::feed_drop_command(st.config.key_prefix, user_id))
         .then(
             [self, user_id](redis_reply& reply) {
-              if (!reply.ok())
-                spdlog::warn("feed_keeper: the feed of user {} is not "
-                             "dropped yet: {}",
-                             user_id, reply.str);
-              finished(self, user_id, reply.ok());
+              finished(self, user_id,
+                       reply.ok()
+                           ? std::string{}
+                           : (reply.str.empty() ? "no reply" : reply.str));
             },
             [self, user_id](caf::error& e) {
-              spdlog::warn("feed_keeper: the feed of user {} is not dropped "
-                           "yet: {}",
-                           user_id, caf::to_string(e));
-              finished(self, user_id, false);
+              finished(self, user_id, caf::to_string(e));
             });
   }
 }

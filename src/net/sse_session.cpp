@@ -208,7 +208,7 @@ void sse_session::channel_answered(const std::string& channel, bool recovered,
                                    int64_t offset) {
   if (ended_)
     return;
-  bool awaited = awaiting_.erase(channel) > 0;
+  awaiting_.erase(channel);
   if (!recovered) {
     // The client refetches this channel: a later reconnect resumes from
     // where it is now, not again from before the loss.
@@ -216,7 +216,8 @@ void sse_session::channel_answered(const std::string& channel, bool recovered,
     unrecovered_.push_back(channel);
   }
   if (gate_open_) {
-    if (!awaited || !recovered) // a late reply after gate_limit
+    // A reply after gate_limit opened it: only a loss still needs saying.
+    if (!recovered)
       open_gate();
     return;
   }

@@ -23,40 +23,35 @@ db_job load_user(int64_t id) {
 db_job register_user(std::string username, std::string password,
                      std::string display_name,
                      std::optional<idempotency_claim> claim) {
-  // Hashed (slowly) by the job below before the transaction opens, so no
-  // lock is held meanwhile; the write reads it from here.
-  auto hash = std::make_shared<std::string>();
-  auto write =
-      write_job("register_user", std::move(claim),
-                [=](pqxx::transaction_base& tx) -> db_result {
-                  auto rows = tx.exec_prepared("user_insert", username, *hash,
-                                               display_name);
-                  if (rows.empty())
-                    return {db_status::conflict, {}, "username is taken"};
-                  auto user = user_json(rows[0]);
-                  tx.exec_prepared("wallet_insert", user.at("id").as_int64());
-                  return {db_status::ok, std::move(user), {}};
-                });
-  return {
-      "register_user",
-      [=,
-       run = std::move(write.run)](pqxx::connection_base& conn) -> db_result {
-        *hash = hash_password(password);
-        auto result = run(conn);
-        if (!result.replayed)
-          return result;
-        // A repeat of a sign-up must know the password it was made with
-        // (the key's fingerprint leaves the password out: no fast hash
-        // of it is ever stored).
-        pqxx::nontransaction tx{conn};
-        auto stored = tx.exec_prepared("user_password_hash",
-                                       result.value.at("id").as_int64());
-        if (stored.empty() || !verify_password(password, stored[0][0].c_str()))
-          return {db_status::conflict,
-                  {},
-                  "Idempotency-Key was already used for another request"};
-        return result;
-      }};
+  return {"register_user", [=](pqxx::connection_base& conn) -> db_result {
+            // Hashed (slowly) before the transaction opens: no lock is held
+            // while the CPU works.
+            auto hash = hash_password(password);
+            auto insert = [&](pqxx::transaction_base& tx) -> db_result {
+              auto rows =
+                  tx.exec_prepared("user_insert", username, hash, display_name);
+              if (rows.empty())
+                return {db_status::conflict, {}, "username is taken"};
+              auto user = user_json(rows[0]);
+              tx.exec_prepared("wallet_insert", user.at("id").as_int64());
+              return {db_status::ok, std::move(user), {}};
+            };
+            auto result = write_job("register_user", claim, insert).run(conn);
+            if (!result.replayed)
+              return result;
+            // A repeat of a sign-up must know the password it was made with
+            // (the key's fingerprint leaves the password out: no fast hash
+            // of it is ever stored).
+            pqxx::nontransaction tx{conn};
+            auto stored = tx.exec_prepared("user_password_hash",
+                                           result.value.at("id").as_int64());
+            if (stored.empty() ||
+                !verify_password(password, stored[0][0].c_str()))
+              return {db_status::conflict,
+                      {},
+                      "Idempotency-Key was already used for another request"};
+            return result;
+          }};
 }
 
 db_job login_user(std::string username, std::string password) {

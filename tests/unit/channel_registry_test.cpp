@@ -10,6 +10,7 @@
 
 #include "actors/channel_registry/channel_registry.hpp"
 #include "caf/test/dsl.hpp"
+#include "twins/live_stand_ins.hpp"
 #include "twins/memory_redis.hpp"
 
 #include <vector>
@@ -18,20 +19,8 @@ using namespace switchboard;
 
 namespace {
 
-struct recording_sink : push_sink {
-  std::vector<int64_t> pushes;
-  std::vector<std::string> replies;
-  void push(push_ptr message) override { pushes.push_back(message->offset); }
-  void reply(std::string message) override {
-    replies.push_back(std::move(message));
-  }
-  void close(uint16_t, std::string) override {}
-};
-
-caf::behavior stand_in_connection(caf::event_based_actor*, std::string) {
-  return {[](caf::unit_t) {
-  }};
-}
+using twins::recording_sink;
+using twins::stand_in_connection;
 
 struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();

@@ -14,6 +14,7 @@
 
 #include "actors/channel/channel.hpp"
 #include "caf/test/dsl.hpp"
+#include "twins/live_stand_ins.hpp"
 
 #include <map>
 #include <vector>
@@ -21,6 +22,9 @@
 using namespace switchboard;
 
 namespace {
+
+using twins::recording_sink;
+using twins::stand_in_connection;
 
 struct entry {
   int64_t previous;
@@ -94,28 +98,12 @@ caf::behavior stand_in_bridge(caf::stateful_actor<bridge_state>* self,
   };
 }
 
-/// Records what the channel writes to one connection.
-struct recording_sink : push_sink {
-  std::vector<int64_t> pushes;
-  std::vector<std::string> replies;
-  void push(push_ptr message) override { pushes.push_back(message->offset); }
-  void reply(std::string message) override {
-    replies.push_back(std::move(message));
-  }
-  void close(uint16_t, std::string) override {}
-};
-
 /// Spawns the channel as its registry would, and stays its parent.
 caf::behavior stand_in_registry(caf::event_based_actor* self,
                                 std::shared_ptr<node_stats> stats,
                                 channel_config config, caf::actor* out) {
   *out = spawn_channel(self, std::move(stats), std::move(config));
   return {[](channel_idle_atom, const std::string&, uint64_t) {
-  }};
-}
-
-caf::behavior stand_in_connection(caf::event_based_actor*, std::string) {
-  return {[](caf::unit_t) {
   }};
 }
 

@@ -9,22 +9,15 @@
 
 #include "actors/session_registry/session_registry.hpp"
 #include "caf/test/dsl.hpp"
+#include "twins/live_stand_ins.hpp"
 #include "twins/memory_redis.hpp"
 
 using namespace switchboard;
 
 namespace {
 
-struct connection_state {
-  int logouts = 0;
-};
-
-caf::behavior stand_in_connection(caf::stateful_actor<connection_state>* self,
-                                  std::string) {
-  return {[=](logout_atom) {
-    ++self->state.logouts;
-  }};
-}
+using twins::connection_state;
+using twins::stand_in_connection;
 
 struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();

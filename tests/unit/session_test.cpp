@@ -10,6 +10,7 @@
 
 #include "actors/session/session.hpp"
 #include "caf/test/dsl.hpp"
+#include "twins/live_stand_ins.hpp"
 #include "twins/memory_redis.hpp"
 
 #include <vector>
@@ -18,17 +19,8 @@ using namespace switchboard;
 
 namespace {
 
-/// A connection actor: counts the logouts it is told of.
-struct connection_state {
-  int logouts = 0;
-};
-
-caf::behavior stand_in_connection(caf::stateful_actor<connection_state>* self,
-                                  std::string) {
-  return {[=](logout_atom) {
-    ++self->state.logouts;
-  }};
-}
+using twins::connection_state;
+using twins::stand_in_connection;
 
 /// Spawns the session as the registry would, and stays its parent.
 caf::behavior stand_in_registry(caf::event_based_actor* self,
