@@ -20,14 +20,29 @@
 #include "src/live/publisher.hpp"
 #include "src/live/resume_token.hpp"
 
-#include <boost/url/parse.hpp>
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace switchboard {
 
 namespace {
+
+struct connection_state;
+using connection_actor = instrumented_actor<connection_state>;
+
+void start_event_stream(connection_actor* self, http::route_call& call);
+
+/// What the connection offers the router's stream route (GET /sse).
+class event_stream_host final : public http::stream_host {
+public:
+  explicit event_stream_host(connection_actor* self) : self_(self) {}
+  void open_event_stream(http::route_call& call) override;
+
+private:
+  connection_actor* self_;
+};
 
 struct connection_state {
   static inline const char* name = "connection";
@@ -36,9 +51,12 @@ struct connection_state {
   http_sink_ptr sink;
   std::string client_address;
   live_connection live;
+  std::optional<event_stream_host> stream_host;
 };
 
-using connection_actor = instrumented_actor<connection_state>;
+void event_stream_host::open_event_stream(http::route_call& call) {
+  start_event_stream(self_, call);
+}
 
 caf::behavior live_mode(connection_actor* self) {
   return {
@@ -100,28 +118,26 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
 
 /// GET /sse?channels=a,b: checks the token (if any) and every channel,
 /// then answers with the start of an event stream (or an HTTP error).
-void start_event_stream(connection_actor* self, http_request& request) {
+void start_event_stream(connection_actor* self, http::route_call& call) {
   auto& st = self->state;
-  auto url = boost::urls::parse_origin_form(request.target);
+  auto& request = call.request;
+  auto respond = call.respond;
   std::string channels, last_event_id;
-  if (url) {
-    for (auto param : url->params()) {
-      if (param.key == "channels")
-        channels = param.value;
-      else if (param.key == "last_event_id")
-        last_event_id = param.value;
-    }
-  }
+  if (auto* value = call.query_param("channels"))
+    channels = *value;
+  if (auto* value = call.query_param("last_event_id"))
+    last_event_id = *value;
   auto given = credential_of(request.header("authorization"), request.target);
   auto token = given.token;
   if (given.given && token.empty())
     token = "-"; // refused as malformed (401), not served anonymously
   if (auto header = request.header("last-event-id"))
     last_event_id = std::string{*header};
-  auto fail = [self](unsigned status, std::string code, std::string text) {
-    self->state.sink->send(http::error_response(status, code, text));
+  auto fail = [respond](unsigned status, std::string code, std::string text) {
+    respond(http::error_response(status, code, text));
   };
-  auto open = [self, channels, last_event_id, token](int64_t user_id) {
+  auto open = [self, respond, channels, last_event_id,
+               token](int64_t user_id) {
     auto& st = self->state;
     start_live(st.live, st.node, st.client_address);
     st.live.user_id = user_id;
@@ -137,18 +153,18 @@ void start_event_stream(connection_actor* self, http_request& request) {
       start = comma + 1;
     }
     if (names.empty()) {
-      st.sink->send(http::bad_request("channels: name at least one channel"));
+      respond(http::bad_request("channels: name at least one channel"));
       return;
     }
     if (names.size() > st.node->config->live_max_subscriptions) {
-      st.sink->send(http::bad_request("channels: too many channels"));
+      respond(http::bad_request("channels: too many channels"));
       return;
     }
     std::vector<std::string> canonical;
     for (auto& name : names) {
       auto check = live::check_subscribe(name, user_id);
       if (!check.ok) {
-        st.sink->send(http::error_response(
+        respond(http::error_response(
             check.code == "forbidden" ? 403 : 400, check.code, check.message));
         return;
       }
@@ -158,7 +174,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
     if (!last_event_id.empty()) {
       auto decoded = live::decode_resume(last_event_id, canonical);
       if (!decoded) {
-        st.sink->send(http::bad_request(
+        respond(http::bad_request(
             "Last-Event-ID: not a resume id of this stream's channels"));
         return;
       }
@@ -187,13 +203,13 @@ void start_event_stream(connection_actor* self, http_request& request) {
           429, "rate_limited",
           "anonymous subscription limit of this address; sign in for more");
       refused.with("Retry-After", "5");
-      st.sink->send(std::move(refused));
+      respond(std::move(refused));
       return;
     }
     // Every channel resumes from a known offset: those without one from
     // where they are now, read before the stream's head goes out, so a
     // message published the moment the client sees the head is delivered.
-    auto answer = [self]() {
+    auto answer = [self, respond]() {
       auto& st = self->state;
       live::resume_offsets initial;
       for (auto& [name, from] : st.live.stream_channels)
@@ -202,7 +218,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
       stream_start.event_stream = true;
       stream_start.content_type = "text/event-stream";
       stream_start.resume_id = live::encode_seed(initial);
-      st.sink->send(std::move(stream_start));
+      respond(std::move(stream_start));
     };
     if (unresumed.empty()) {
       answer();
@@ -216,11 +232,11 @@ void start_event_stream(connection_actor* self, http_request& request) {
                   std::chrono::milliseconds{st.node->config->redis_timeout_ms},
                   redis_cmd_atom::value, std::move(offsets))
         .then(
-            [self, unresumed, answer](redis_reply& reply) {
+            [self, respond, unresumed, answer](redis_reply& reply) {
               auto& st = self->state;
               if (reply.type != redis_reply::kind::array ||
                   reply.elements.size() != unresumed.size()) {
-                st.sink->send(http::unavailable("channels unavailable"));
+                respond(http::unavailable("channels unavailable"));
                 return;
               }
               for (size_t i = 0; i < unresumed.size(); ++i) {
@@ -231,8 +247,8 @@ void start_event_stream(connection_actor* self, http_request& request) {
               }
               answer();
             },
-            [self](caf::error&) {
-              self->state.sink->send(http::unavailable("channels unavailable"));
+            [respond](caf::error&) {
+              respond(http::unavailable("channels unavailable"));
             });
   };
   if (token.empty()) {
@@ -241,7 +257,8 @@ void start_event_stream(connection_actor* self, http_request& request) {
   }
   http::find_session(
       self, *st.node, token,
-      [self, fail, open](http::session_status status, int64_t user_id) {
+      [self, respond, fail, open](http::session_status status,
+                                  int64_t user_id) {
         if (status == http::session_status::found)
           http::user_exists(self, self->state.node, user_id,
                             [open, fail, user_id](bool alive) {
@@ -254,7 +271,7 @@ void start_event_stream(connection_actor* self, http_request& request) {
         else if (status == http::session_status::unknown)
           fail(401, "unauthorized", "the token is unknown or expired");
         else
-          self->state.sink->send(http::unavailable("sessions are unavailable"));
+          respond(http::unavailable("sessions are unavailable"));
       });
 }
 
@@ -266,6 +283,7 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
       std::make_unique<kind_counter>(node->stats, actor_kind::connection);
   st.node = std::move(node);
   st.sink = std::move(sink);
+  st.stream_host.emplace(self);
   if (auto tracker = st.node->connections) {
     tracker->add(self->address());
     self->attach_functor(
@@ -274,14 +292,9 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
   return {
       [=](http_request& request) {
         auto& st = self->state;
-        if (request.method == "GET" &&
-            (request.target == "/sse" ||
-             request.target.rfind("/sse?", 0) == 0)) {
-          start_event_stream(self, request);
-          return;
-        }
-        http::route_call call{self, st.node, std::move(request),      {},
-                              {},   {},      http::responder{st.sink}};
+        http::route_call call{self, st.node, std::move(request),
+                              {},   {},      {},
+                              http::responder{st.sink}, &*st.stream_host};
         http::node_routes().dispatch(call);
       },
       [=](ws_open_atom, std::string& token, push_sink_ptr& sink) {

@@ -53,6 +53,12 @@ void get_user_presence(route_call& call);
 void get_online_users(route_call& call);
 void get_channel_presence(route_call& call);
 
+// live_handlers.cpp
+/// GET /ws without a WebSocket handshake (the socket layer upgrades those).
+void websocket_upgrade_required(route_call& call);
+/// GET /sse: hands the request to the connection (its stream_host).
+void open_event_stream(route_call& call);
+
 // publish_handlers.cpp
 void post_publish(route_call& call);
 /// The same on the io thread (src/http/io_routes.cpp), straight to Redis.

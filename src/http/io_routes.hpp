@@ -1,6 +1,7 @@
 // io_routes — the node's switchboard::io_routes: the requests answered on
 // the io thread without the connection actor (see include/switchboard/
-// http.hpp for why). Today only POST /api/publish.
+// http.hpp for why): the routes the table adds with router::add_io, today
+// only POST /api/publish.
 // Must never: block, touch an actor's state, or take a request whose
 // handling needs more than one Redis command (those go to the actors,
 // which own timeouts, retries and ordering).

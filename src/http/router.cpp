@@ -62,27 +62,77 @@ std::vector<std::string> split_path(std::string_view path) {
 void router::add(std::string method, std::string_view pattern,
                  handler_fn handler, std::vector<std::string> query) {
   query.emplace_back("access_token");
-  routes_.push_back(
-      {std::move(method), split_path(pattern), handler, std::move(query)});
+  routes_.push_back({std::move(method), split_path(pattern), handler,
+                     std::move(query), route_layer::actor, nullptr,
+                     std::string{pattern}});
+}
+
+void router::add_io(std::string method, std::string_view pattern,
+                    handler_fn handler, io_handler_fn on_io,
+                    std::vector<std::string> query) {
+  add(std::move(method), pattern, handler, std::move(query));
+  routes_.back().layer = route_layer::io_thread;
+  routes_.back().io_handler = on_io;
+  outside_actor_.push_back(routes_.size() - 1);
+}
+
+void router::add_websocket(std::string_view pattern, handler_fn handler,
+                           std::vector<std::string> query) {
+  add("GET", pattern, handler, std::move(query));
+  routes_.back().layer = route_layer::websocket;
+  outside_actor_.push_back(routes_.size() - 1);
+}
+
+route_match router::outside_actor(std::string_view method,
+                                  std::string_view target) const {
+  auto path = target.substr(0, target.find('?'));
+  for (auto index : outside_actor_) {
+    const auto& r = routes_[index];
+    if (r.pattern == path && r.method == method)
+      return {r.layer, r.io_handler, r.pattern, &r.query};
+  }
+  return {};
 }
 
 namespace {
 
-/// The first query parameter `r` does not take or that comes twice, if any.
+using query_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The first query parameter `allowed` does not name or that comes twice.
 const std::string* refused_param(const std::vector<std::string>& allowed,
-                                 const route_call& call) {
-  for (std::size_t i = 0; i < call.query.size(); ++i) {
-    const auto& key = call.query[i].first;
+                                 const query_list& query) {
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    const auto& key = query[i].first;
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       return &key;
     for (std::size_t j = 0; j < i; ++j)
-      if (call.query[j].first == key)
+      if (query[j].first == key)
         return &key;
   }
   return nullptr;
 }
 
+std::string refusal_of(const std::string& name) {
+  // Names are the client's bytes: cut, so the answer stays small.
+  return "query parameter " + name.substr(0, 64) +
+         ": not taken here (or given twice)";
+}
+
 } // namespace
+
+std::string router::refused_query(const route_match& match,
+                                  std::string_view target) {
+  if (target.find('?') == std::string_view::npos || match.query == nullptr)
+    return {};
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed)
+    return "malformed request target";
+  query_list query;
+  for (auto param : parsed->params())
+    query.emplace_back(param.key, param.has_value ? param.value : "");
+  auto* bad = refused_param(*match.query, query);
+  return bad == nullptr ? std::string{} : refusal_of(*bad);
+}
 
 void router::dispatch(route_call& call) const {
   auto parsed = boost::urls::parse_origin_form(call.request.target);
@@ -118,10 +168,8 @@ void router::dispatch(route_call& call) const {
     if (r.method != call.request.method &&
         !(r.method == "GET" && call.request.method == "HEAD"))
       continue;
-    if (auto* bad = refused_param(r.query, call)) {
-      // Names are the client's bytes: cut, so the answer stays small.
-      call.respond(bad_request("query parameter " + bad->substr(0, 64) +
-                               ": not taken here (or given twice)"));
+    if (auto* bad = refused_param(r.query, call.query)) {
+      call.respond(bad_request(refusal_of(*bad)));
       return;
     }
     call.params = std::move(params);

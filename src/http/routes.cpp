@@ -1,4 +1,5 @@
-// routes — the node's route table: every endpoint it serves, in one list.
+// routes — the node's route table: every endpoint it serves, in one list,
+// with the layer that serves it (router.hpp, route_layer).
 #include "src/http/handlers.hpp"
 #include "src/http/router.hpp"
 
@@ -35,12 +36,16 @@ const router& node_routes() {
     r.add("POST", "/api/me/notifications/:id/read", post_notification_read);
     r.add("POST", "/api/books/:id/follow", follow_book);
     r.add("DELETE", "/api/books/:id/follow", unfollow_book);
+    // live connections: the WebSocket handshake is upgraded by the socket
+    // layer, GET /sse turns the connection into an event stream
+    r.add_websocket("/ws", websocket_upgrade_required);
+    r.add("GET", "/sse", open_event_stream, {"channels", "last_event_id"});
     // presence
     r.add("GET", "/api/presence/users/:id", get_user_presence);
     r.add("GET", "/api/presence/online", get_online_users);
     r.add("GET", "/api/channels/:channel/presence", get_channel_presence);
     // server API
-    r.add("POST", "/api/publish", post_publish);
+    r.add_io("POST", "/api/publish", post_publish, publish_on_io);
     // operations
     r.add("GET", "/healthz", get_healthz);
     r.add("GET", "/readyz", get_readyz);

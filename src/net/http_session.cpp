@@ -9,6 +9,7 @@
 
 #include "src/common/credentials.hpp"
 #include "src/http/errors.hpp"
+#include "src/http/router.hpp"
 #include "src/net/sse_session.hpp"
 #include "src/net/websocket_session.hpp"
 
@@ -327,8 +328,14 @@ void http_session::dispatch() {
     return;
   if (boost::beast::websocket::is_upgrade(parser_->get())) {
     const auto& req = parser_->get();
-    auto target = req.target();
-    if (target == "/ws" || target.substr(0, 4) == "/ws?") {
+    auto route = http::node_routes().outside_actor(req.method_string(),
+                                                   req.target());
+    if (route.layer == http::route_layer::websocket) {
+      auto refusal = http::router::refused_query(route, req.target());
+      if (!refusal.empty()) {
+        reject(400, "bad_request", refusal);
+        return;
+      }
       // Refuse a malformed handshake ourselves, with the contract's JSON
       // error, before the WebSocket layer would answer in plain text.
       if (req["Sec-WebSocket-Key"].size() != 24) {

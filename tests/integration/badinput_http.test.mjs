@@ -16,7 +16,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { api, register, rawRequest, sql } from './lib/harness.mjs';
+import { API_KEY, api, register, rawRequest, sql } from './lib/harness.mjs';
 import { liveCluster } from './lib/live.mjs';
 import { assertError, coinPackage, newBook, newChapter, stamp } from './lib/platform.mjs';
 import {
@@ -146,6 +146,36 @@ test('malformed request lines and headers get 400 bad_request and a closed conne
   }
   const { data } = await rawRequest(node.port, 'FOO /no/such/path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assertRawError(data, 404, 'not_found', 'an unknown method on an unknown path');
+  await assertServing(node);
+});
+
+test('the live paths answer by the one route table: a plain GET /ws is 426, unknown query parameters on /ws, /sse and /api/publish are 400, HEAD /sse is 405', async (t) => {
+  const [node] = await liveCluster(t, 1, {}, { name: 'biroutes' });
+  const handshake = (target) =>
+    `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  const closing = (line) => `${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+  const cases = [
+    ['a GET /ws without a handshake', closing('GET /ws'), 426, 'upgrade_required'],
+    ['a handshake with a parameter /ws does not take', handshake('/ws?junk=1'), 400, 'bad_request'],
+    ['a handshake with access_token twice', handshake('/ws?access_token=a&access_token=b'), 400, 'bad_request'],
+    ['a stream with a parameter /sse does not take', closing('GET /sse?channels=books:1&junk=1'), 400, 'bad_request'],
+    ['HEAD /sse', closing('HEAD /sse?channels=books:1'), 405, 'method_not_allowed'],
+    ['a publish with a query parameter', `POST /api/publish?junk=1 HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, 400, 'bad_request'],
+  ];
+  for (const [what, bytes, status, code] of cases) {
+    const { data, timedOut } = await rawRequest(node.port, bytes, { ms: 4000 });
+    assert.equal(timedOut, false, `${what}: answered and closed (got ${JSON.stringify(data.slice(0, 200))})`);
+    if (what === 'HEAD /sse') {
+      // A HEAD answer has no body to carry the error's code.
+      assert.match(data, /^HTTP\/1\.1 405 /, what);
+      continue;
+    }
+    assertRawError(data, status, code, what);
+  }
+  // The same handshake without the junk is a WebSocket.
+  const { data } = await rawRequest(node.port, handshake('/ws'), { ms: 1000 });
+  assert.match(data, /^HTTP\/1\.1 101 /, `a clean handshake is upgraded: ${JSON.stringify(data.slice(0, 200))}`);
   await assertServing(node);
 });
 

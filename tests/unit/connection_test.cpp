@@ -9,6 +9,7 @@
 #include "switchboard/node_context.hpp"
 
 #include "actors/connection/connection.hpp"
+#include "src/live/publisher.hpp"
 #include "caf/test/dsl.hpp"
 #include "twins/memory_redis.hpp"
 
@@ -102,6 +103,28 @@ CAF_TEST(errors are the JSON of the contract) {
   ask("GET", "/api/no/such/thing");
   auto& body = sink->responses.back().body;
   CAF_CHECK(body.find("\"code\":\"not_found\"") != std::string::npos);
+}
+
+CAF_TEST(the live paths are routes of the one table) {
+  // A GET /ws that is no handshake (the socket layer upgrades those).
+  CAF_CHECK_EQUAL(ask("GET", "/ws"), 426u);
+  CAF_CHECK_EQUAL(ask("GET", "/ws?junk=1"), 400u);
+  // GET /sse is the router's too: its query rule, its method rule.
+  CAF_CHECK_EQUAL(ask("GET", "/sse?channels=books:1&junk=1"), 400u);
+  CAF_CHECK_EQUAL(ask("HEAD", "/sse?channels=books:1"), 405u);
+  CAF_CHECK_EQUAL(ask("POST", "/sse"), 405u);
+  CAF_CHECK_EQUAL(ask("GET", "/sse"), 400u); // no channel named
+}
+
+CAF_TEST(an event stream opens through its route) {
+  auto key = live::sequence_key(node_config{}.redis_key_prefix, "books:1");
+  state().strings[key] = "41";
+  CAF_CHECK_EQUAL(ask("GET", "/sse?channels=books:1"), 200u);
+  CAF_CHECK(sink->responses.back().event_stream);
+  // Its channel's offset was read before the head went out.
+  CAF_REQUIRE(!state().commands.empty());
+  CAF_CHECK_EQUAL(state().commands.back().at(0), "MGET");
+  CAF_CHECK_EQUAL(state().commands.back().at(1), key);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -64,6 +64,18 @@ inline redis_reply run_command(caf::stateful_actor<memory_redis_state>* self,
     r.str = i->second;
     return r;
   }
+  if (op == "MGET") {
+    redis_reply r;
+    r.type = redis_reply::kind::array;
+    for (std::size_t i = 1; i < cmd.size(); ++i) {
+      auto& element = r.elements.emplace_back();
+      if (auto found = st.strings.find(cmd[i]); found != st.strings.end()) {
+        element.type = redis_reply::kind::string;
+        element.str = found->second;
+      }
+    }
+    return r;
+  }
   if (op == "SET") {
     st.strings[cmd.at(1)] = cmd.at(2);
     redis_reply r;
