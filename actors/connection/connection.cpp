@@ -99,7 +99,7 @@ void open_live(connection_actor* self, std::string token, push_sink_ptr sink) {
                 if (alive) {
                   st.live.user_id = user_id;
                   st.live.token = token;
-                  join_session(self, st.live);
+                  join_user(self, st.live);
                 } else {
                   st.live.sink->close(close_code::unauthorized,
                                       "the account no longer exists");
@@ -136,8 +136,7 @@ void start_event_stream(connection_actor* self, http::route_call& call) {
   auto fail = [respond](unsigned status, std::string code, std::string text) {
     respond(http::error_response(status, code, text));
   };
-  auto open = [self, respond, channels, last_event_id,
-               token](int64_t user_id) {
+  auto open = [self, respond, channels, last_event_id, token](int64_t user_id) {
     auto& st = self->state;
     start_live(st.live, st.node, st.client_address);
     st.live.user_id = user_id;
@@ -164,8 +163,8 @@ void start_event_stream(connection_actor* self, http::route_call& call) {
     for (auto& name : names) {
       auto check = live::check_subscribe(name, user_id);
       if (!check.ok) {
-        respond(http::error_response(
-            check.code == "forbidden" ? 403 : 400, check.code, check.message));
+        respond(http::error_response(check.code == "forbidden" ? 403 : 400,
+                                     check.code, check.message));
         return;
       }
       canonical.push_back(check.canonical);
@@ -292,9 +291,9 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
   return {
       [=](http_request& request) {
         auto& st = self->state;
-        http::route_call call{self, st.node, std::move(request),
-                              {},   {},      {},
-                              http::responder{st.sink}, &*st.stream_host};
+        http::route_call call{
+            self, st.node, std::move(request),       {},
+            {},   {},      http::responder{st.sink}, &*st.stream_host};
         http::node_routes().dispatch(call);
       },
       [=](ws_open_atom, std::string& token, push_sink_ptr& sink) {
@@ -304,7 +303,7 @@ caf::behavior connection_impl(connection_actor* self, node_context_ptr node,
         auto& st = self->state;
         st.live.sink = std::move(sink);
         join_stream_channels(self, st.live);
-        join_session(self, st.live);
+        join_user(self, st.live);
         self->become(live_mode(self));
       },
       // A frame can arrive before the token check finished: keep it. So

@@ -168,11 +168,11 @@ void start_live(live_connection& conn, node_context_ptr node,
       live::token_bucket{cfg.live_publish_rate, cfg.live_publish_burst};
 }
 
-void join_session(caf::event_based_actor* self, live_connection& conn) {
-  if (conn.user_id == 0 || conn.token.empty() || conn.in_session)
+void join_user(caf::event_based_actor* self, live_connection& conn) {
+  if (conn.user_id == 0 || conn.token.empty() || conn.joined_user)
     return;
-  conn.in_session = true;
-  self->send(conn.node->sessions, session_join_atom::value, conn.user_id,
+  conn.joined_user = true;
+  self->send(conn.node->users, user_join_atom::value, conn.user_id,
              conn.token, caf::actor_cast<caf::actor>(self));
 }
 
@@ -210,9 +210,9 @@ void leave_all(caf::event_based_actor* self, live_connection& conn) {
                caf::actor_cast<caf::actor>(self));
   conn.channels.clear();
   conn.anonymous_share.release(conn.anonymous_share.count());
-  if (conn.in_session) {
-    conn.in_session = false;
-    self->send(conn.node->sessions, session_leave_atom::value, conn.user_id,
+  if (conn.joined_user) {
+    conn.joined_user = false;
+    self->send(conn.node->users, user_leave_atom::value, conn.user_id,
                caf::actor_cast<caf::actor>(self));
   }
 }

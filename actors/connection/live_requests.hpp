@@ -25,7 +25,7 @@ struct live_connection {
   push_sink_ptr sink;
   int64_t user_id = 0; // 0: anonymous
   std::string token;   // what the user signed in with (a logout closes us)
-  bool in_session = false;
+  bool joined_user = false;
   std::set<std::string> channels;
   // Anonymous: this connection's share of its address's subscriptions
   // (anon_subscriptions_per_ip); given back however the actor ends.
@@ -44,7 +44,7 @@ void start_live(live_connection& conn, node_context_ptr node,
 
 /// Joins the user's session actor, which closes us at logout (signed-in
 /// connections only).
-void join_session(caf::event_based_actor* self, live_connection& conn);
+void join_user(caf::event_based_actor* self, live_connection& conn);
 
 /// Joins every channel of an SSE stream (once its sink exists).
 void join_stream_channels(caf::event_based_actor* self, live_connection& conn);

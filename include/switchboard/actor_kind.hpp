@@ -11,8 +11,8 @@ namespace switchboard {
 
 enum class actor_kind : std::size_t {
   connection,       // one per accepted HTTP/WS/SSE connection
-  session,          // one per signed-in user with live connections on this node
-  session_registry, // the node's map from user id to session actor
+  user,             // one per signed-in user with live connections on this node
+  user_registry,    // the node's map from user id to user actor
   channel,          // one per channel with local subscribers
   channel_registry, // the node's map from channel name to channel actor
   cache,            // the node's cache registry: key -> cache_entry
@@ -29,10 +29,10 @@ inline constexpr std::size_t actor_kind_count =
     static_cast<std::size_t>(actor_kind::count_);
 
 inline constexpr std::array<std::string_view, actor_kind_count>
-    actor_kind_names{"connection",  "session",          "session_registry",
-                     "channel",     "channel_registry", "cache",
-                     "cache_entry", "redis_bridge",     "db_pool",
-                     "db_worker",   "fanout",           "feed_keeper"};
+    actor_kind_names{
+        "connection",       "user",      "user_registry", "channel",
+        "channel_registry", "cache",     "cache_entry",   "redis_bridge",
+        "db_pool",          "db_worker", "fanout",        "feed_keeper"};
 
 constexpr std::string_view to_string(actor_kind kind) {
   return actor_kind_names[static_cast<std::size_t>(kind)];

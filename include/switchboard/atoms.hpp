@@ -54,10 +54,10 @@ using channel_more_atom = caf::atom_constant<caf::atom("ch_more")>;
 using channel_lag_atom = caf::atom_constant<caf::atom("ch_lag")>;
 
 // session protocol
-using session_join_atom = caf::atom_constant<caf::atom("ses_join")>;
-using session_leave_atom = caf::atom_constant<caf::atom("ses_leave")>;
-using session_idle_atom = caf::atom_constant<caf::atom("ses_idle")>;
-using session_stop_atom = caf::atom_constant<caf::atom("ses_stop")>;
+using user_join_atom = caf::atom_constant<caf::atom("usr_join")>;
+using user_leave_atom = caf::atom_constant<caf::atom("usr_leave")>;
+using user_idle_atom = caf::atom_constant<caf::atom("usr_idle")>;
+using user_stop_atom = caf::atom_constant<caf::atom("usr_stop")>;
 // "this token was logged out": to a session, and from it to a connection
 using logout_atom = caf::atom_constant<caf::atom("logout")>;
 // the node is draining: live connections are told 1001

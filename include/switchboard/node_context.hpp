@@ -58,7 +58,7 @@ struct node_context {
   caf::actor redis_bridge;
   caf::actor cache_redis_bridge; // the cache's own Redis; null: it shares ours
   caf::actor channels;           // channel_registry
-  caf::actor sessions;           // session_registry
+  caf::actor users;              // user_registry
   caf::actor fanout;
   caf::actor feed_keeper; // repairs notification feeds (actors/feed_keeper)
   std::shared_ptr<connection_tracker> connections;

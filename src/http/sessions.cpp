@@ -254,7 +254,7 @@ void close_session(route_call& call) {
               no_content(); // unknown or expired already: nothing is open
               return;
             }
-            self->send(node->sessions, logout_atom::value, user_id, token);
+            self->send(node->users, logout_atom::value, user_id, token);
             const auto& cfg = *node->config;
             // A request, not a send: its reply must come back as a reply
             // (a stray message would be reflected at the bridge).
@@ -323,7 +323,7 @@ return tokens
               return;
             }
             for (auto& token : reply.elements) // this node: no round trip
-              self->send(node->sessions, logout_atom::value, user_id,
+              self->send(node->users, logout_atom::value, user_id,
                          token.str);
           },
           [user_id](caf::error& e) {

@@ -1,6 +1,6 @@
 // presence — who is online, kept in Redis so every node sees the same
 // answer, and who is present in a collab channel. Builds the Redis commands
-// (Lua scripts, each one atomic step); the session_registry and channel
+// (Lua scripts, each one atomic step); the user_registry and channel
 // actors send them through the redis_bridge, handlers read with them.
 //
 // A user is online while any node holds a connection of theirs: each node

@@ -11,7 +11,7 @@
 #include "actors/fanout/fanout.hpp"
 #include "actors/feed_keeper/feed_keeper.hpp"
 #include "actors/redis_bridge/redis_bridge.hpp"
-#include "actors/session_registry/session_registry.hpp"
+#include "actors/user_registry/user_registry.hpp"
 #include "src/http/io_routes.hpp"
 #include "src/http/static_site.hpp"
 #include "src/http/stats_document.hpp"
@@ -157,7 +157,7 @@ struct node_actors {
   caf::actor pool;
   caf::actor cache;
   caf::actor channels;
-  caf::actor sessions;
+  caf::actor users;
   caf::actor feed_keeper;
   caf::actor fanout;
   bool own_cache_bridge = false;
@@ -240,9 +240,9 @@ node_actors spawn_node_actors(caf::actor_system& system,
           live::history_settings{config.channel_history_size,
                                  int64_t{config.channel_history_ttl_s} * 1000},
           presence, ms{config.presence_refresh_ms}});
-  a.sessions = spawn_session_registry(
+  a.users = spawn_user_registry(
       system, stats,
-      session_registry_config{a.bridge, config.redis_key_prefix,
+      user_registry_config{a.bridge, config.redis_key_prefix,
                               ms{config.redis_timeout_ms}, presence,
                               ms{config.presence_refresh_ms},
                               ms{config.session_check_ms}});
@@ -257,7 +257,7 @@ node_actors spawn_node_actors(caf::actor_system& system,
 
 /// Ends the node-level actors (the last user of the bridges goes first).
 void stop_node_actors(const node_actors& a) {
-  for (auto* actor : {&a.cache, &a.channels, &a.sessions, &a.fanout,
+  for (auto* actor : {&a.cache, &a.channels, &a.users, &a.fanout,
                       &a.feed_keeper, &a.pool, &a.bridge})
     caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
   if (a.own_cache_bridge)
@@ -277,7 +277,7 @@ node_context_ptr make_node_context(const node_config& config,
   if (a.own_cache_bridge)
     context->cache_redis_bridge = a.cache_bridge;
   context->channels = a.channels;
-  context->sessions = a.sessions;
+  context->users = a.users;
   context->fanout = a.fanout;
   context->feed_keeper = a.feed_keeper;
   context->connections = std::make_shared<connection_tracker>();
@@ -348,7 +348,7 @@ void drain(net::listener& http, const node_context& node,
     spdlog::warn("shutdown: {} connections still open after the grace period",
                  left);
   auto retiring = [&] {
-    return node.stats->of(actor_kind::session).count.load() > 0 ||
+    return node.stats->of(actor_kind::user).count.load() > 0 ||
            node.stats->of(actor_kind::channel).count.load() > 0;
   };
   auto settle = std::chrono::steady_clock::now() + std::chrono::seconds{1};

@@ -89,7 +89,7 @@ test('/metrics includes the fan-out figures with HELP and TYPE', async (t) => {
     assert.match(text, new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'));
     assert.match(text, new RegExp(`^${name} \\d+$`, 'm'));
   }
-  assert.match(text, /^switchboard_actors\{kind="session_registry"\} 1$/m);
+  assert.match(text, /^switchboard_actors\{kind="user_registry"\} 1$/m);
   assert.match(text, /^switchboard_actors\{kind="fanout"\} 1$/m);
 });
 

@@ -17,7 +17,7 @@ async function login(node, username) {
   return res.body.token;
 }
 
-const sessionCount = async (node) => (await stats(node)).actors.session.count;
+const userActors = async (node) => (await stats(node)).actors.user.count;
 
 test('logout closes every connection opened with the token, on every node, and no other', async (t) => {
   const [a, b] = await liveCluster(t, 2);
@@ -31,7 +31,7 @@ test('logout closes every connection opened with the token, on every node, and n
   const keptWs = await openWs(b, { token: other });
   for (const ws of [wsA, wsB, keptWs]) await subscribe(ws, mine);
   // Each node has one session actor for the user, holding its connections.
-  await waitFor(async () => (await sessionCount(a)) === 1 && (await sessionCount(b)) === 1, {
+  await waitFor(async () => (await userActors(a)) === 1 && (await userActors(b)) === 1, {
     what: 'a session actor on each node',
   });
 
@@ -55,7 +55,7 @@ test('logout closes every connection opened with the token, on every node, and n
   assert.equal(keptWs.closeInfo, null);
 
   // Once its connections are gone, node a retires the user's session actor.
-  await waitFor(async () => (await sessionCount(a)) === 0, { what: 'the session actor on a to retire' });
+  await waitFor(async () => (await userActors(a)) === 0, { what: 'the session actor on a to retire' });
 });
 
 test('logging out an unknown or already ended token is 204; without a token it is 401', async (t) => {
@@ -138,7 +138,7 @@ test('a token that ends without a logout (expired, or its key removed) closes it
   const stream = await sse(node, { channels: [mine], token });
   const kept = await openWs(node, { token: other });
   await subscribe(kept, mine);
-  await waitFor(async () => (await sessionCount(node)) === 1, { what: 'the session actor' });
+  await waitFor(async () => (await userActors(node)) === 1, { what: 'the session actor' });
 
   // What an expiry looks like from here: the key is gone, no logout message.
   assert.equal(redis('DEL', `${node.prefix}s:${token}`), '1');

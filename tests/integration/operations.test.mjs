@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNode, ADMIN_KEY, OWN_CACHE_REDIS, REDIS_BRIDGES, uniquePrefix } from './lib/harness.mjs';
 
-const KINDS = ['connection', 'session', 'channel', 'cache', 'cache_entry', 'redis_bridge', 'db_pool', 'db_worker', 'feed_keeper'];
+const KINDS = ['connection', 'user', 'channel', 'cache', 'cache_entry', 'redis_bridge', 'db_pool', 'db_worker', 'feed_keeper'];
 
 test('/stats needs the admin key and shows live actors per kind', async () => {
   const node = await startNode({ env: { SB_REDIS_KEY_PREFIX: uniquePrefix('stats'), SB_DB_POOL_SIZE: '3' } });

@@ -1,9 +1,9 @@
-// session — see session.hpp.
+// user — see user.hpp.
 //
 // Missing a logout is the failure to guard against: Pub/Sub is
 // at-most-once, and a SUBSCRIBE takes effect some time after it is sent.
 // So a token is trusted only once it has been checked (EXISTS) after the
-// subscription is known to be live: the session PUBLISHes a "hello <nonce>"
+// subscription is known to be live: the user actor PUBLISHes a "hello <nonce>"
 // to its own control channel and, when it comes back, checks every token it
 // holds; a token joining later is checked on arrival. A logout published
 // before that moment deleted the token first, so the check sees it gone;
@@ -11,7 +11,7 @@
 // resubscription, which covers logouts sent while the subscription was down.
 // And every token_check all tokens are checked again: a token can also end
 // without a logout message (it expired unused, or its key was removed).
-#include "actors/session/session.hpp"
+#include "actors/user/user.hpp"
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/instrumented.hpp"
@@ -33,10 +33,10 @@ struct member {
   std::string token;
 };
 
-struct session_state {
-  static inline const char* name = "session";
+struct user_state {
+  static inline const char* name = "user";
   std::unique_ptr<kind_counter> counter;
-  session_config config;
+  user_config config;
   caf::actor parent;
   std::vector<member> members;
   bool confirmed = false; // the control subscription is known to be live
@@ -46,19 +46,19 @@ struct session_state {
   uint64_t handled = 0; // joins and leaves handled
 };
 
-using session_actor = instrumented_actor<session_state>;
+using user_actor = instrumented_actor<user_state>;
 
-std::string control_channel(const session_state& st) {
+std::string control_channel(const user_state& st) {
   return sessions::control_channel(st.config.prefix, st.config.user_id);
 }
 
-void close_token(session_actor* self, const std::string& token) {
+void close_token(user_actor* self, const std::string& token) {
   for (auto& m : self->state.members)
     if (m.token == token)
       self->send(m.connection, logout_atom::value);
 }
 
-void check_token(session_actor* self, const std::string& token) {
+void check_token(user_actor* self, const std::string& token) {
   auto& st = self->state;
   self->request(
           st.config.redis_bridge, st.config.redis_timeout,
@@ -76,7 +76,7 @@ void check_token(session_actor* self, const std::string& token) {
 /// Sends a hello through Redis; its return proves the subscription live.
 /// Until it returns (the PUBLISH may beat the SUBSCRIBE, or Redis may be
 /// away) it is repeated, backing off to one every 10 s.
-void say_hello(session_actor* self) {
+void say_hello(user_actor* self) {
   auto& st = self->state;
   st.confirmed = false;
   auto generation = ++st.hellos_sent;
@@ -92,7 +92,7 @@ void say_hello(session_actor* self) {
       std::min(st.hello_retry * 2, std::chrono::milliseconds{10'000});
 }
 
-void on_control_message(session_actor* self, const std::string& payload) {
+void on_control_message(user_actor* self, const std::string& payload) {
   auto& st = self->state;
   std::string_view text{payload};
   if (text.rfind("logout ", 0) == 0) {
@@ -112,7 +112,7 @@ void on_control_message(session_actor* self, const std::string& payload) {
   // Anything else (another node's hello) is not for us.
 }
 
-void remove_member(session_actor* self, const caf::actor_addr& who) {
+void remove_member(user_actor* self, const caf::actor_addr& who) {
   auto& st = self->state;
   auto& members = st.members;
   members.erase(std::remove_if(members.begin(), members.end(),
@@ -121,16 +121,16 @@ void remove_member(session_actor* self, const caf::actor_addr& who) {
                                }),
                 members.end());
   if (members.empty())
-    self->send(st.parent, session_idle_atom::value, st.config.user_id,
+    self->send(st.parent, user_idle_atom::value, st.config.user_id,
                st.handled);
 }
 
-caf::behavior session_impl(session_actor* self,
+caf::behavior user_impl(user_actor* self,
                            std::shared_ptr<node_stats> stats,
-                           session_config config, caf::actor parent) {
+                           user_config config, caf::actor parent) {
   auto& st = self->state;
   st.counter =
-      std::make_unique<kind_counter>(std::move(stats), actor_kind::session);
+      std::make_unique<kind_counter>(std::move(stats), actor_kind::user);
   st.config = std::move(config);
   st.parent = std::move(parent);
   self->delayed_send(self, st.config.token_check, tick_atom::value);
@@ -145,7 +145,7 @@ caf::behavior session_impl(session_actor* self,
     remove_member(self, down.source);
   });
   return {
-      [=](session_join_atom, std::string& token, caf::actor& connection) {
+      [=](user_join_atom, std::string& token, caf::actor& connection) {
         auto& st = self->state;
         ++st.handled;
         self->monitor(connection);
@@ -153,13 +153,13 @@ caf::behavior session_impl(session_actor* self,
         if (st.confirmed)
           check_token(self, token);
       },
-      [=](session_leave_atom, const caf::actor& connection) {
+      [=](user_leave_atom, const caf::actor& connection) {
         ++self->state.handled;
         self->demonitor(connection);
         remove_member(self, connection.address());
       },
       [=](logout_atom, const std::string& token) { close_token(self, token); },
-      [=](session_stop_atom) {
+      [=](user_stop_atom) {
         self->send(self->state.config.redis_bridge, redis_unsub_atom::value,
                    control_channel(self->state));
         self->quit();
@@ -190,10 +190,10 @@ caf::behavior session_impl(session_actor* self,
 
 } // namespace
 
-caf::actor spawn_session(caf::local_actor* parent,
+caf::actor spawn_user(caf::local_actor* parent,
                          std::shared_ptr<node_stats> stats,
-                         session_config config) {
-  return parent->system().spawn(session_impl, std::move(stats),
+                         user_config config) {
+  return parent->system().spawn(user_impl, std::move(stats),
                                 std::move(config),
                                 caf::actor_cast<caf::actor>(parent));
 }

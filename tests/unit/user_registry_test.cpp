@@ -1,13 +1,13 @@
-// session_registry_test — the session_registry actor (with real session
+// user_registry_test — the user_registry actor (with real user
 // actors) on CAF's deterministic scheduler, over the in-memory Redis twin: a
-// user's session is spawned by their first connection and retired, its
+// user's actor is spawned by their first connection and retired, its
 // control subscription dropped, when the last one left; a join crossing the
-// idle report is not lost; a logout reaches the user's session.
-#define CAF_SUITE session_registry
+// idle report is not lost; a logout reaches the user's actor.
+#define CAF_SUITE user_registry
 #include "switchboard/atoms.hpp"
 #include "switchboard/session_keys.hpp"
 
-#include "actors/session_registry/session_registry.hpp"
+#include "actors/user_registry/user_registry.hpp"
 #include "caf/test/dsl.hpp"
 #include "twins/live_stand_ins.hpp"
 #include "twins/memory_redis.hpp"
@@ -26,10 +26,10 @@ struct fixture : test_coordinator_fixture<> {
 
   fixture() {
     state().scripts_ok = true; // presence scripts: not what is tested here
-    session_registry_config cfg;
+    user_registry_config cfg;
     cfg.redis_bridge = redis;
     cfg.key_prefix = "t:";
-    registry = spawn_session_registry(sys, stats, cfg);
+    registry = spawn_user_registry(sys, stats, cfg);
     consume_messages();
   }
 
@@ -37,7 +37,7 @@ struct fixture : test_coordinator_fixture<> {
     return deref<caf::stateful_actor<twins::memory_redis_state>>(redis).state;
   }
 
-  int64_t sessions_alive() { return stats->of(actor_kind::session).count; }
+  int64_t users_alive() { return stats->of(actor_kind::user).count; }
 
   std::size_t listeners(int64_t user) {
     return state().subscribers[sessions::control_channel("t:", user)].size();
@@ -53,11 +53,11 @@ struct fixture : test_coordinator_fixture<> {
 
   void join(int64_t user, const std::string& token, const caf::actor& conn) {
     state().strings[sessions::token_key("t:", token)] = std::to_string(user);
-    caf::anon_send(registry, session_join_atom::value, user, token, conn);
+    caf::anon_send(registry, user_join_atom::value, user, token, conn);
   }
 
   void leave(int64_t user, const caf::actor& conn) {
-    caf::anon_send(registry, session_leave_atom::value, user, conn);
+    caf::anon_send(registry, user_leave_atom::value, user, conn);
   }
 
   ~fixture() {
@@ -68,22 +68,22 @@ struct fixture : test_coordinator_fixture<> {
 
 } // namespace
 
-CAF_TEST_FIXTURE_SCOPE(session_registry_tests, fixture)
+CAF_TEST_FIXTURE_SCOPE(user_registry_tests, fixture)
 
-CAF_TEST(a session lives from the first connection of its user to the last) {
+CAF_TEST(a user actor lives from the first connection of its user to the last) {
   auto a = connection();
   auto b = connection();
   join(7, "t1", a);
   join(7, "t2", b);
   consume_messages();
-  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  CAF_CHECK_EQUAL(users_alive(), 1);
   CAF_CHECK_EQUAL(listeners(7), 1u);
   leave(7, a);
   consume_messages();
-  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  CAF_CHECK_EQUAL(users_alive(), 1);
   leave(7, b);
   consume_messages();
-  CAF_CHECK_EQUAL(sessions_alive(), 0);
+  CAF_CHECK_EQUAL(users_alive(), 0);
   CAF_CHECK_EQUAL(listeners(7), 0u);
 }
 
@@ -94,7 +94,7 @@ CAF_TEST(a join that crosses the idle report is not lost) {
   leave(7, a);
   join(7, "t2", b); // all three before anything is handled
   consume_messages();
-  CAF_CHECK_EQUAL(sessions_alive(), 1);
+  CAF_CHECK_EQUAL(users_alive(), 1);
   CAF_CHECK_EQUAL(listeners(7), 1u);
   caf::anon_send(registry, logout_atom::value, int64_t{7}, std::string{"t2"});
   consume_messages();
@@ -108,7 +108,7 @@ CAF_TEST(users are kept apart) {
   join(7, "t1", a);
   join(8, "t2", b);
   consume_messages();
-  CAF_CHECK_EQUAL(sessions_alive(), 2);
+  CAF_CHECK_EQUAL(users_alive(), 2);
   caf::anon_send(registry, logout_atom::value, int64_t{8}, std::string{"t2"});
   consume_messages();
   CAF_CHECK_EQUAL(logouts(a), 0);

@@ -1,14 +1,14 @@
-// session_test — the session actor on CAF's deterministic scheduler, over
+// user_test — the user actor on CAF's deterministic scheduler, over
 // the in-memory Redis twin (twins/memory_redis.hpp): a token is trusted only
 // once the control subscription proved live (its hello came back) and the
 // token was then found in Redis; a hello lost on the way is sent again; a
 // logout message closes that token's connections and no others; the
 // periodic re-check closes a token that ended without a message.
-#define CAF_SUITE session
+#define CAF_SUITE user
 #include "switchboard/atoms.hpp"
 #include "switchboard/session_keys.hpp"
 
-#include "actors/session/session.hpp"
+#include "actors/user/user.hpp"
 #include "caf/test/dsl.hpp"
 #include "twins/live_stand_ins.hpp"
 #include "twins/memory_redis.hpp"
@@ -22,19 +22,19 @@ namespace {
 using twins::connection_state;
 using twins::stand_in_connection;
 
-/// Spawns the session as the registry would, and stays its parent.
+/// Spawns the user actor as the registry would, and stays its parent.
 caf::behavior stand_in_registry(caf::event_based_actor* self,
                                 std::shared_ptr<node_stats> stats,
-                                session_config config, caf::actor* out) {
-  *out = spawn_session(self, std::move(stats), std::move(config));
-  return {[](session_idle_atom, int64_t, uint64_t) {
+                                user_config config, caf::actor* out) {
+  *out = spawn_user(self, std::move(stats), std::move(config));
+  return {[](user_idle_atom, int64_t, uint64_t) {
   }};
 }
 
 struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<node_stats> stats = std::make_shared<node_stats>();
   caf::actor redis = sys.spawn(twins::memory_redis, std::string{"redis"});
-  caf::actor session;
+  caf::actor user_actor;
   caf::actor registry;
 
   twins::memory_redis_state& state() {
@@ -42,12 +42,12 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   void start() {
-    session_config cfg;
+    user_config cfg;
     cfg.user_id = 7;
     cfg.prefix = "t:";
     cfg.redis_bridge = redis;
     cfg.token_check = std::chrono::seconds{30};
-    registry = sys.spawn(stand_in_registry, stats, cfg, &session);
+    registry = sys.spawn(stand_in_registry, stats, cfg, &user_actor);
     consume_messages();
   }
 
@@ -57,7 +57,7 @@ struct fixture : test_coordinator_fixture<> {
 
   caf::actor join(const std::string& token) {
     auto conn = sys.spawn(stand_in_connection, std::string{"conn"});
-    caf::anon_send(session, session_join_atom::value, token, conn);
+    caf::anon_send(user_actor, user_join_atom::value, token, conn);
     consume_messages();
     return conn;
   }
@@ -81,7 +81,7 @@ struct fixture : test_coordinator_fixture<> {
 
 } // namespace
 
-CAF_TEST_FIXTURE_SCOPE(session_tests, fixture)
+CAF_TEST_FIXTURE_SCOPE(user_tests, fixture)
 
 CAF_TEST(a token already gone when the subscription proves live is closed) {
   live_token("good");

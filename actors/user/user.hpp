@@ -1,8 +1,8 @@
-// session — one actor per signed-in user with live connections on this
+// user — one actor per signed-in user with live connections on this
 // node: it owns the set of that user's WebSocket and SSE connection actors
 // (one user, many tabs and devices) and the node's subscription to the
 // user's control channel, so a logout on any node closes every connection
-// opened with that token here. Spawned and retired by session_registry.
+// opened with that token here. Spawned and retired by user_registry.
 // Never writes to a socket itself: it tells connection actors to close.
 #pragma once
 
@@ -18,7 +18,7 @@
 
 namespace switchboard {
 
-struct session_config {
+struct user_config {
   int64_t user_id = 0;
   std::string prefix; // the node's Redis key prefix
   caf::actor redis_bridge;
@@ -29,15 +29,15 @@ struct session_config {
   std::chrono::milliseconds token_check{30'000};
 };
 
-/// Accepts `(session_join_atom, token, caf::actor connection)`,
-/// `(session_leave_atom, caf::actor connection)`, `(logout_atom, token)`,
-/// `(session_stop_atom)`, its own `(tick_atom)` (the token re-check) and
+/// Accepts `(user_join_atom, token, caf::actor connection)`,
+/// `(user_leave_atom, caf::actor connection)`, `(logout_atom, token)`,
+/// `(user_stop_atom)`, its own `(tick_atom)` (the token re-check) and
 /// the bridge's subscription messages. Sends
 /// `(logout_atom)` to each connection of a logged-out token, and reports
-/// `(session_idle_atom, user_id, handled)` to its parent whenever its last
+/// `(user_idle_atom, user_id, handled)` to its parent whenever its last
 /// connection left.
-caf::actor spawn_session(caf::local_actor* parent,
+caf::actor spawn_user(caf::local_actor* parent,
                          std::shared_ptr<node_stats> stats,
-                         session_config config);
+                         user_config config);
 
 } // namespace switchboard
