@@ -172,8 +172,8 @@ void join_user(caf::event_based_actor* self, live_connection& conn) {
   if (conn.user_id == 0 || conn.token.empty() || conn.joined_user)
     return;
   conn.joined_user = true;
-  self->send(conn.node->users, user_join_atom::value, conn.user_id,
-             conn.token, caf::actor_cast<caf::actor>(self));
+  self->send(conn.node->users, user_join_atom::value, conn.user_id, conn.token,
+             caf::actor_cast<caf::actor>(self));
 }
 
 void handle_client_frame(caf::event_based_actor* self, live_connection& conn,

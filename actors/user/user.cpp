@@ -121,13 +121,11 @@ void remove_member(user_actor* self, const caf::actor_addr& who) {
                                }),
                 members.end());
   if (members.empty())
-    self->send(st.parent, user_idle_atom::value, st.config.user_id,
-               st.handled);
+    self->send(st.parent, user_idle_atom::value, st.config.user_id, st.handled);
 }
 
-caf::behavior user_impl(user_actor* self,
-                           std::shared_ptr<node_stats> stats,
-                           user_config config, caf::actor parent) {
+caf::behavior user_impl(user_actor* self, std::shared_ptr<node_stats> stats,
+                        user_config config, caf::actor parent) {
   auto& st = self->state;
   st.counter =
       std::make_unique<kind_counter>(std::move(stats), actor_kind::user);
@@ -191,10 +189,8 @@ caf::behavior user_impl(user_actor* self,
 } // namespace
 
 caf::actor spawn_user(caf::local_actor* parent,
-                         std::shared_ptr<node_stats> stats,
-                         user_config config) {
-  return parent->system().spawn(user_impl, std::move(stats),
-                                std::move(config),
+                      std::shared_ptr<node_stats> stats, user_config config) {
+  return parent->system().spawn(user_impl, std::move(stats), std::move(config),
                                 caf::actor_cast<caf::actor>(parent));
 }
 

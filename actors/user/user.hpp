@@ -37,7 +37,6 @@ struct user_config {
 /// `(user_idle_atom, user_id, handled)` to its parent whenever its last
 /// connection left.
 caf::actor spawn_user(caf::local_actor* parent,
-                         std::shared_ptr<node_stats> stats,
-                         user_config config);
+                      std::shared_ptr<node_stats> stats, user_config config);
 
 } // namespace switchboard

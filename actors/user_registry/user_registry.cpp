@@ -69,8 +69,8 @@ void refresh_presence(user_registry_actor* self) {
 }
 
 caf::behavior user_registry_impl(user_registry_actor* self,
-                                    std::shared_ptr<node_stats> stats,
-                                    user_registry_config config) {
+                                 std::shared_ptr<node_stats> stats,
+                                 user_registry_config config) {
   auto& st = self->state;
   st.counter = std::make_unique<kind_counter>(std::move(stats),
                                               actor_kind::user_registry);
@@ -94,9 +94,8 @@ caf::behavior user_registry_impl(user_registry_actor* self,
         if (!slot.user_actor) {
           slot.user_actor = spawn_user(
               self, st.counter->stats_ptr(),
-              user_config{user_id, st.config.key_prefix,
-                             st.config.redis_bridge, st.config.redis_timeout,
-                             st.config.token_check});
+              user_config{user_id, st.config.key_prefix, st.config.redis_bridge,
+                          st.config.redis_timeout, st.config.token_check});
           self->monitor(slot.user_actor);
           send_presence(self, live::presence_refresh_command(st.config.presence,
                                                              {user_id}));
@@ -143,10 +142,9 @@ caf::behavior user_registry_impl(user_registry_actor* self,
 } // namespace
 
 caf::actor spawn_user_registry(caf::actor_system& system,
-                                  std::shared_ptr<node_stats> stats,
-                                  user_registry_config config) {
-  return system.spawn(user_registry_impl, std::move(stats),
-                      std::move(config));
+                               std::shared_ptr<node_stats> stats,
+                               user_registry_config config) {
+  return system.spawn(user_registry_impl, std::move(stats), std::move(config));
 }
 
 } // namespace switchboard

@@ -36,7 +36,7 @@ struct user_registry_config {
 /// `(user_leave_atom, user_id, caf::actor connection)` and
 /// `(logout_atom, user_id, token)`.
 caf::actor spawn_user_registry(caf::actor_system& system,
-                                  std::shared_ptr<node_stats> stats,
-                                  user_registry_config config);
+                               std::shared_ptr<node_stats> stats,
+                               user_registry_config config);
 
 } // namespace switchboard

@@ -18,8 +18,9 @@ bool node_io_routes::take(http_request& request, const http_sink_ptr& sink) {
     respond(bad_request(refusal));
     return true;
   }
-  route_call call{nullptr, node_, std::move(request), std::string{route.pattern},
-                  {},      {},    std::move(respond)};
+  route_call call{
+      nullptr, node_, std::move(request), std::string{route.pattern},
+      {},      {},    std::move(respond)};
   route.io_handler(call, *redis_);
   return true;
 }

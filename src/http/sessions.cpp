@@ -323,8 +323,7 @@ return tokens
               return;
             }
             for (auto& token : reply.elements) // this node: no round trip
-              self->send(node->users, logout_atom::value, user_id,
-                         token.str);
+              self->send(node->users, logout_atom::value, user_id, token.str);
           },
           [user_id](caf::error& e) {
             spdlog::warn("ending the sessions of user {} failed: {}", user_id,

@@ -328,8 +328,8 @@ void http_session::dispatch() {
     return;
   if (boost::beast::websocket::is_upgrade(parser_->get())) {
     const auto& req = parser_->get();
-    auto route = http::node_routes().outside_actor(req.method_string(),
-                                                   req.target());
+    auto route =
+        http::node_routes().outside_actor(req.method_string(), req.target());
     if (route.layer == http::route_layer::websocket) {
       auto refusal = http::router::refused_query(route, req.target());
       if (!refusal.empty()) {

@@ -243,9 +243,9 @@ node_actors spawn_node_actors(caf::actor_system& system,
   a.users = spawn_user_registry(
       system, stats,
       user_registry_config{a.bridge, config.redis_key_prefix,
-                              ms{config.redis_timeout_ms}, presence,
-                              ms{config.presence_refresh_ms},
-                              ms{config.session_check_ms}});
+                           ms{config.redis_timeout_ms}, presence,
+                           ms{config.presence_refresh_ms},
+                           ms{config.session_check_ms}});
   a.feed_keeper = spawn_feed_keeper(
       system, stats,
       feed_keeper_config{a.bridge, config.redis_key_prefix,

@@ -9,8 +9,8 @@
 #include "switchboard/node_context.hpp"
 
 #include "actors/connection/connection.hpp"
-#include "src/live/publisher.hpp"
 #include "caf/test/dsl.hpp"
+#include "src/live/publisher.hpp"
 #include "twins/memory_redis.hpp"
 
 #include <vector>

@@ -47,6 +47,13 @@ struct fixture : test_coordinator_fixture<> {
     return sys.spawn(stand_in_connection, std::string{"conn"});
   }
 
+  /// The user's actor: the one listening on the user's control channel.
+  caf::actor user_actor_of(int64_t user) {
+    auto& subs = state().subscribers[sessions::control_channel("t:", user)];
+    CAF_REQUIRE_EQUAL(subs.size(), 1u);
+    return subs.front();
+  }
+
   int logouts(const caf::actor& conn) {
     return deref<caf::stateful_actor<connection_state>>(conn).state.logouts;
   }
@@ -100,6 +107,38 @@ CAF_TEST(a join that crosses the idle report is not lost) {
   consume_messages();
   CAF_CHECK_EQUAL(logouts(b), 1);
   CAF_CHECK_EQUAL(logouts(a), 0);
+}
+
+// The same race as above, step by step: the user actor reports idle after
+// handling 2 of the 3 messages the registry forwarded, so the registry
+// must not retire it (the join of b is in its mailbox).
+CAF_TEST(an idle report that crossed a forwarded join retires nothing) {
+  auto a = connection();
+  auto b = connection();
+  join(7, "t1", a);
+  consume_messages();
+  auto user = user_actor_of(7);
+  leave(7, a);
+  join(7, "t2", b);
+  expect((user_leave_atom, int64_t, caf::actor), to(registry));
+  expect((user_join_atom, int64_t, std::string, caf::actor), to(registry));
+  expect((user_leave_atom, caf::actor), from(registry).to(user));
+  expect((user_idle_atom, int64_t, uint64_t),
+         from(user).to(registry).with(_, int64_t{7}, uint64_t{2}));
+  disallow((user_stop_atom), from(registry).to(user));
+  expect((user_join_atom, std::string, caf::actor),
+         from(registry).to(user).with(_, std::string{"t2"}, b));
+  consume_messages();
+  CAF_CHECK_EQUAL(users_alive(), 1);
+  // Once it has handled all three, its report retires it.
+  leave(7, b);
+  expect((user_leave_atom, int64_t, caf::actor), to(registry));
+  expect((user_leave_atom, caf::actor), from(registry).to(user));
+  expect((user_idle_atom, int64_t, uint64_t),
+         from(user).to(registry).with(_, int64_t{7}, uint64_t{4}));
+  expect((user_stop_atom), from(registry).to(user));
+  consume_messages();
+  CAF_CHECK_EQUAL(users_alive(), 0);
 }
 
 CAF_TEST(users are kept apart) {

@@ -122,6 +122,60 @@ CAF_TEST(a logout message closes the connections of that token and no others) {
   CAF_CHECK_EQUAL(logouts(b), 0);
 }
 
+// The messages themselves: Redis delivers the logout to the user actor,
+// which tells the connections opened with that token and asks Redis
+// nothing (the message is the proof); the others hear nothing.
+CAF_TEST(a logout goes from the bridge to the token connections only) {
+  live_token("a");
+  live_token("b");
+  start();
+  auto a = join("a");
+  auto b = join("b");
+  auto channel = sessions::control_channel("t:", 7);
+  caf::anon_send(redis, redis_cmd_atom::value,
+                 redis_command{"PUBLISH", channel, "logout a"});
+  expect((redis_cmd_atom, redis_command), to(redis));
+  expect((redis_msg_atom, std::string, std::string),
+         from(redis).to(user_actor).with(_, channel, std::string{"logout a"}));
+  disallow((redis_cmd_atom, redis_command), from(user_actor).to(redis));
+  expect((logout_atom), from(user_actor).to(a));
+  disallow((logout_atom), from(user_actor).to(b));
+}
+
+// Until its hello comes back, the user actor cannot know its subscription
+// is live, so it checks no token; the hello's return starts the checks.
+CAF_TEST(tokens are checked once the hello came back and not before) {
+  live_token("a");
+  user_config cfg;
+  cfg.user_id = 7;
+  cfg.prefix = "t:";
+  cfg.redis_bridge = redis;
+  cfg.token_check = std::chrono::seconds{30};
+  registry = sys.spawn(stand_in_registry, stats, cfg, &user_actor);
+  while (!user_actor && sched.try_run_once()) {
+  } // the registry spawned it; now let it start
+  CAF_REQUIRE(user_actor);
+  sched.prioritize(user_actor);
+  sched.run_once();
+  expect((redis_sub_atom, std::string), from(user_actor).to(redis));
+  expect((redis_resub_atom), from(redis).to(user_actor));
+  // The hello is on its way to Redis; a joiner's token waits for it.
+  auto conn = sys.spawn(stand_in_connection, std::string{"conn"});
+  caf::anon_send(user_actor, user_join_atom::value, std::string{"a"}, conn);
+  expect((user_join_atom, std::string, caf::actor), to(user_actor));
+  expect((redis_cmd_atom, redis_command), from(user_actor).to(redis));
+  CAF_REQUIRE_EQUAL(state().commands.size(), 1u); // the hello, nothing else
+  CAF_CHECK_EQUAL(state().commands.back().at(0), "PUBLISH");
+  disallow((redis_cmd_atom, redis_command), from(user_actor).to(redis));
+  expect((redis_msg_atom, std::string, std::string),
+         from(redis).to(user_actor));
+  // Now the token is checked: EXISTS, found, nothing closes.
+  expect((redis_cmd_atom, redis_command), from(user_actor).to(redis));
+  CAF_CHECK_EQUAL(state().commands.back().at(0), "EXISTS");
+  consume_messages();
+  CAF_CHECK_EQUAL(logouts(conn), 0);
+}
+
 CAF_TEST(the periodic re - check closes a token that ended without a message) {
   live_token("a");
   start();
