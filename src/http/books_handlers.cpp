@@ -180,7 +180,8 @@ void create_chapter(route_call& call) {
             [](const boost::json::value& chapter) {
               return json_response(201, chapter);
             },
-            [self, node, book_id](const boost::json::value& chapter) {
+            [self, node, book_id](const boost::json::value& chapter,
+                                  const answer_hold&) {
               auto& c = chapter.as_object();
               boost::json::object summary{{"id", c.at("id")},
                                           {"book_id", c.at("book_id")},

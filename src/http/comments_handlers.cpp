@@ -53,7 +53,8 @@ void post_comment(route_call& call) {
             [](const boost::json::value& written) {
               return json_response(201, written.at("comment"));
             },
-            [self, node, chapter_id](const boost::json::value& written) {
+            [self, node, chapter_id](const boost::json::value& written,
+                                     const answer_hold& hold) {
               auto& out = written.as_object();
               boost::json::object hints{
                   {"invalidate", boost::json::array{boost::json::array{
@@ -64,7 +65,7 @@ void post_comment(route_call& call) {
               if (auto& notify = out.at("notify"); notify.is_object())
                 deliver_notification(self, node,
                                      notify.at("user_id").as_int64(),
-                                     notify.at("notification"));
+                                     notify.at("notification"), hold);
             }});
   });
 }

@@ -46,16 +46,17 @@ void emit_event(caf::event_based_actor* self, const node_context_ptr& node,
 }
 
 void change_feed(caf::event_based_actor* self, const node_context_ptr& node,
-                 int64_t user_id, redis_command command) {
+                 int64_t user_id, redis_command command,
+                 const answer_hold& hold) {
   self->request(node->redis_bridge,
                 std::chrono::milliseconds{node->config->redis_timeout_ms},
                 redis_cmd_atom::value, std::move(command))
       .then(
-          [node, user_id](redis_reply& reply) {
+          [node, user_id, hold](redis_reply& reply) {
             if (!reply.ok())
               suspect_feed(node, user_id, reply.str);
           },
-          [node, user_id](caf::error& e) {
+          [node, user_id, hold](caf::error& e) {
             suspect_feed(node, user_id, caf::to_string(e));
           });
 }
@@ -76,12 +77,14 @@ boost::json::value notifications_hint() {
 
 void deliver_notification(caf::event_based_actor* self,
                           const node_context_ptr& node, int64_t user_id,
-                          const boost::json::value& notification) {
+                          const boost::json::value& notification,
+                          const answer_hold& hold) {
   // Feed first, then the push: a client that refetches on the push finds
   // the notification in the feed.
   change_feed(self, node, user_id,
               live::feed_push_command(node->config->redis_key_prefix, user_id,
-                                      boost::json::serialize(notification)));
+                                      boost::json::serialize(notification)),
+              hold);
   emit_event(self, node, "user:" + std::to_string(user_id),
              "notification.created", notification, notifications_hint());
 }

@@ -117,23 +117,29 @@ void post_notification_read(route_call& call) {
     run_write(
         copy, store::mark_notification_read(user_id, id),
         [](const boost::json::value*) { return std::vector<std::string>{}; },
-        [self, node, user_id, id](boost::json::value& written) {
-          bool changed = written.at("changed").as_bool();
-          change_feed(
-              self, node, user_id,
-              live::feed_mark_read_command(node->config->redis_key_prefix,
-                                           user_id, id, changed));
-          if (changed)
-            emit_event(self, node, "user:" + std::to_string(user_id),
-                       "notification.read",
-                       boost::json::object{{"id", id},
-                                           {"unread", written.at("unread")}},
-                       notifications_hint());
-          http_response done;
-          done.status = 204;
-          done.content_type.clear();
-          return done;
-        });
+        write_answer{
+            [](const boost::json::value&) {
+              http_response done;
+              done.status = 204;
+              done.content_type.clear();
+              return done;
+            },
+            [self, node, user_id, id](const boost::json::value& written,
+                                      const answer_hold& hold) {
+              bool changed = written.at("changed").as_bool();
+              // The 204 waits for the feed: the next list shows it read.
+              change_feed(
+                  self, node, user_id,
+                  live::feed_mark_read_command(node->config->redis_key_prefix,
+                                               user_id, id, changed),
+                  hold);
+              if (changed)
+                emit_event(self, node, "user:" + std::to_string(user_id),
+                           "notification.read",
+                           boost::json::object{
+                               {"id", id}, {"unread", written.at("unread")}},
+                           notifications_hint());
+            }});
   });
 }
 

@@ -56,7 +56,8 @@ void post_purchase(route_call& call) {
         write_answer{[](const boost::json::value& written) {
                        return json_response(201, written);
                      },
-                     [self, node, user_id](const boost::json::value& written) {
+                     [self, node, user_id](const boost::json::value& written,
+                                           const answer_hold&) {
                        emit_balance(self, node, user_id,
                                     written.at("coins").as_int64(),
                                     written.at("version").as_int64());
@@ -90,7 +91,8 @@ void post_gift(route_call& call) {
             [](const boost::json::value& written) {
               return json_response(201, written.at("gift"));
             },
-            [self, node, user_id, to](const boost::json::value& written) {
+            [self, node, user_id, to](const boost::json::value& written,
+                                      const answer_hold& hold) {
               auto& out = written.as_object();
               auto& gift = out.at("gift");
               emit_balance(self, node, user_id, gift.at("balance").as_int64(),
@@ -98,7 +100,8 @@ void post_gift(route_call& call) {
               emit_balance(self, node, to,
                            out.at("recipient_balance").as_int64(),
                            out.at("recipient_version").as_int64());
-              deliver_notification(self, node, to, out.at("notification"));
+              deliver_notification(self, node, to, out.at("notification"),
+                                   hold);
             }});
   });
 }

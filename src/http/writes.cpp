@@ -115,12 +115,16 @@ void run_write(route_call& call, db_job job, groups_of groups,
             } else if (result.status == db_status::ok) {
               auto written =
                   std::make_shared<boost::json::value>(std::move(result.value));
-              invalidate_then(groups(written.get()),
-                              [respond, answer, written] {
-                                if (answer.emit)
-                                  answer.emit(*written);
-                                respond(answer.respond(*written));
-                              });
+              invalidate_then(groups(written.get()), [respond, answer,
+                                                      written] {
+                // Answered once everything emit holds is done: a feed the
+                // client reads next already has the change.
+                answer_hold hold{nullptr, [respond, answer, written](void*) {
+                                   respond(answer.respond(*written));
+                                 }};
+                if (answer.emit)
+                  answer.emit(*written, hold);
+              });
             } else if (result.status == db_status::unavailable &&
                        result.outcome_unknown) {
               // The connection died during the commit: the write may have

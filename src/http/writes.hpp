@@ -6,6 +6,7 @@
 
 #include "switchboard/db.hpp"
 
+#include "src/http/events.hpp"
 #include "src/http/router.hpp"
 
 #include <functional>
@@ -43,12 +44,15 @@ void run_write(route_call& call, db_job job, groups_of groups,
 /// The answer of a write made with an Idempotency-Key (a job of
 /// store::write_job with a claim): `respond` builds the response from the
 /// write's result, the first time and for every replay alike; `emit` runs
-/// only the first time, after the invalidations (events, notifications).
+/// only the first time, after the invalidations (events, notifications);
+/// the answer waits for whatever `emit` gives the hold (feed changes).
 /// A replay invalidates nothing, emits nothing and says
 /// `Idempotent-Replayed: true`.
 struct write_answer {
   std::function<http_response(const boost::json::value& written)> respond;
-  std::function<void(const boost::json::value& written)> emit;
+  std::function<void(const boost::json::value& written,
+                     const answer_hold& hold)>
+      emit;
 };
 
 /// As run_write, for a write that may be a replay.
