@@ -39,7 +39,6 @@ export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboa
     SB_ANON_REQUESTS_PER_IP: '0',
     SB_ANON_SUBSCRIPTIONS_PER_IP: '0',
     SB_IO_THREADS: '1',
-    SB_ACTOR_THREADS: '1',
     SB_REQUESTS_PER_TOKEN_PER_S: '0',
     SB_MIGRATE_ON_START: 'false',
     SB_WEB_ROOT: '',

@@ -16,10 +16,9 @@ struct node_config {
   std::string node_id; // default: hostname-pid
   std::string http_host = "0.0.0.0";
   uint16_t http_port = 8080;
-  std::string port_file;         // if set, the bound port is written here
-  std::size_t io_threads = 1;    // threads running the Asio io_context
-  std::size_t actor_threads = 2; // CAF scheduler workers
-  std::string scheduler_policy = "sharing"; // see stack-facts: not stealing
+  std::string port_file;      // if set, the bound port is written here
+  std::size_t io_threads = 1; // event loops (src/loops): sockets and actors
+  std::size_t actor_max_throughput = 300; // messages per turn on its loop
 
   // HTTP limits
   std::size_t max_header_bytes = 8 * 1024;

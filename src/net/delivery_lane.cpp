@@ -54,9 +54,14 @@ void io_delivery_lane::flush_all() {
   last_pass_ = last_pass_end_ - start;
 }
 
+void io_delivery_lane::stop() {
+  stopped_ = true;
+  ticker_.cancel();
+}
+
 void io_delivery_lane::watch(std::weak_ptr<flushable> session) {
   watched_.push_back(std::move(session));
-  if (ticking_)
+  if (ticking_ || stopped_)
     return;
   ticking_ = true;
   tick_all();
@@ -76,6 +81,8 @@ void io_delivery_lane::tick_all() {
   }
   if (watched_.empty() && watched_.capacity() > 1024)
     std::vector<std::weak_ptr<flushable>>{}.swap(watched_);
+  if (stopped_)
+    return;
   ticker_.expires_after(std::chrono::seconds{1});
   ticker_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (auto self = weak.lock(); self && !ec)

@@ -54,6 +54,9 @@ public:
   /// On the io thread: ticks `session` every second until it is gone.
   void watch(std::weak_ptr<flushable> session);
 
+  /// On the io thread, at shutdown: no more ticks, so the loop can run dry.
+  void stop();
+
 private:
   void flush_all();
   void tick_all();
@@ -72,6 +75,7 @@ private:
   std::vector<std::weak_ptr<flushable>> watched_; // io thread only
   boost::asio::steady_timer ticker_;
   bool ticking_ = false;
+  bool stopped_ = false;
 };
 
 } // namespace switchboard::net

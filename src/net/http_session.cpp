@@ -84,8 +84,10 @@ void http_session::notify_closed() {
 }
 
 void http_session::abandon() {
-  in_flight_self_.reset();
-  close();
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->in_flight_self_.reset();
+    self->close();
+  });
 }
 
 void http_session::start(caf::actor connection) {

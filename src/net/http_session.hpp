@@ -59,8 +59,8 @@ public:
 
   const std::string& remote_address() const { return remote_address_; }
 
-  /// Closes at once, dropping any request in flight. Only for the node's
-  /// final shutdown, after the io threads have stopped.
+  /// Closes at once (on its loop), dropping any request in flight. Only for
+  /// the node's final shutdown, after the drain.
   void abandon();
 
 private:

@@ -11,12 +11,12 @@ namespace switchboard::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-listener::listener(asio::io_context& io, http_limits limits,
+listener::listener(std::vector<asio::io_context*> loops, http_limits limits,
                    std::size_t max_connections, std::size_t max_per_address,
                    std::shared_ptr<node_stats> stats, session_services services,
                    connection_factory spawn_connection)
-    : io_(io),
-      acceptor_(asio::make_strand(io)),
+    : loops_(std::move(loops)),
+      acceptor_(asio::make_strand(*loops_.front())),
       limits_(limits),
       slots_(
           std::make_shared<connection_slots>(max_connections, max_per_address)),
@@ -39,64 +39,74 @@ void listener::run() {
 }
 
 void listener::accept() {
-  // With several io threads each session gets its own strand, so they serve
-  // sessions without locks; one io thread needs none (and the delivery lane
-  // relies on every session handler going through the one FIFO queue).
-  acceptor_.async_accept(
-      services_.lane ? asio::any_io_executor{io_.get_executor()}
-                     : asio::any_io_executor{asio::make_strand(io_)},
-      [self = shared_from_this()](boost::system::error_code ec,
-                                  tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
-          return;
-        if (ec) {
-          // EMFILE and friends: log once per burst and keep accepting.
-          spdlog::error("listener: accept failed: {}", ec.message());
-          self->accept();
-          return;
-        }
-        boost::system::error_code ignored;
-        auto remote = socket.remote_endpoint(ignored);
-        auto address = ignored ? std::string{} : remote.address().to_string();
-        connection_slots::refusal why{};
-        auto slot = self->slots_->acquire(address, why);
-        if (!slot) {
-          // Refused before a byte is read: the cheapest answer to a flood.
-          self->stats_->connections.refused.fetch_add(
-              1, std::memory_order_relaxed);
-          auto& logged = why == connection_slots::refusal::node_full
-                             ? self->logged_full_
-                             : self->logged_address_full_;
-          if (!logged)
-            spdlog::warn("listener: refusing connections: {}",
-                         why == connection_slots::refusal::node_full
-                             ? "max_connections reached"
-                             : "max_connections_per_ip reached by " + address);
-          logged = true;
-          socket.close(ignored);
-        } else {
-          self->logged_full_ = false;
-          self->logged_address_full_ = false;
-          self->stats_->connections.accepted.fetch_add(
-              1, std::memory_order_relaxed);
-          auto session = std::shared_ptr<http_session>(
-              new http_session(std::move(socket), self->limits_, self->stats_,
-                               self->services_),
-              [weak = std::weak_ptr<listener>(self)](http_session* s) {
-                if (auto l = weak.lock())
-                  l->forget(s);
-                delete s;
-              });
-          session->hold(std::move(slot));
-          auto actor = self->spawn_connection_(session->sink(), address);
-          {
-            std::lock_guard<std::mutex> guard{self->mutex_};
-            self->sessions_.emplace(session.get(), session);
-          }
-          session->start(std::move(actor));
-        }
-        self->accept();
+  // Each loop is one thread: its sessions need no strand, and with one loop
+  // the delivery lane relies on every session handler going through its
+  // single FIFO queue.
+  auto& loop = *loops_[next_loop_];
+  next_loop_ = (next_loop_ + 1) % loops_.size();
+  acceptor_.async_accept(loop.get_executor(), [self = shared_from_this(),
+                                               &loop](
+                                                  boost::system::error_code ec,
+                                                  tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
+      return;
+    if (ec) {
+      // EMFILE and friends: log once per burst and keep accepting.
+      spdlog::error("listener: accept failed: {}", ec.message());
+      self->accept();
+      return;
+    }
+    boost::system::error_code ignored;
+    auto remote = socket.remote_endpoint(ignored);
+    auto address = ignored ? std::string{} : remote.address().to_string();
+    connection_slots::refusal why{};
+    auto slot = self->slots_->acquire(address, why);
+    if (!slot) {
+      // Refused before a byte is read: the cheapest answer to a flood.
+      self->stats_->connections.refused.fetch_add(1, std::memory_order_relaxed);
+      auto& logged = why == connection_slots::refusal::node_full
+                         ? self->logged_full_
+                         : self->logged_address_full_;
+      if (!logged)
+        spdlog::warn("listener: refusing connections: {}",
+                     why == connection_slots::refusal::node_full
+                         ? "max_connections reached"
+                         : "max_connections_per_ip reached by " + address);
+      logged = true;
+      socket.close(ignored);
+    } else {
+      self->logged_full_ = false;
+      self->logged_address_full_ = false;
+      self->stats_->connections.accepted.fetch_add(1,
+                                                   std::memory_order_relaxed);
+      // On the socket's loop from here on: the session, and the
+      // connection actor spawned there so that it lives there too.
+      asio::post(loop, [self, socket = std::move(socket),
+                        slot = std::move(slot),
+                        address = std::move(address)]() mutable {
+        self->open_session(std::move(socket), std::move(slot), address);
       });
+    }
+    self->accept();
+  });
+}
+
+void listener::open_session(tcp::socket socket, connection_slots::slot slot,
+                            const std::string& address) {
+  auto session = std::shared_ptr<http_session>(
+      new http_session(std::move(socket), limits_, stats_, services_),
+      [weak = weak_from_this()](http_session* s) {
+        if (auto l = weak.lock())
+          l->forget(s);
+        delete s;
+      });
+  session->hold(std::move(slot));
+  auto actor = spawn_connection_(session->sink(), address);
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    sessions_.emplace(session.get(), session);
+  }
+  session->start(std::move(actor));
 }
 
 void listener::forget(const http_session* session) {
@@ -129,7 +139,7 @@ std::size_t listener::session_count() const {
 
 void listener::abandon_all() {
   for (auto& session : live_sessions())
-    session->abandon();
+    session->abandon(); // posts to the session's loop
 }
 
 } // namespace switchboard::net

@@ -1,5 +1,7 @@
-// listener — accepts TCP connections on the node's HTTP port and gives each
-// one an http_session and, through `spawn_connection`, its connection actor.
+// listener — accepts TCP connections on the node's HTTP port (on the first
+// event loop) and gives each one, on the next loop in turn, an http_session
+// and, through `spawn_connection` called on that loop, its connection actor,
+// which the loop coordinator therefore places on the socket's own loop.
 // Keeps a registry of live sessions so the node can drain them on shutdown.
 // It never reads or writes a request itself.
 #pragma once
@@ -19,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace switchboard::net {
 
@@ -28,7 +31,9 @@ public:
   using connection_factory = std::function<caf::actor(
       http_sink_ptr sink, const std::string& client_address)>;
 
-  listener(boost::asio::io_context& io, http_limits limits,
+  /// `loops`: the event loops sessions are spread over (the first also
+  /// runs the acceptor). Each runs on one thread.
+  listener(std::vector<boost::asio::io_context*> loops, http_limits limits,
            std::size_t max_connections, std::size_t max_per_address,
            std::shared_ptr<node_stats> stats, session_services services,
            connection_factory spawn_connection);
@@ -47,16 +52,20 @@ public:
   /// Live sessions.
   std::size_t session_count() const;
 
-  /// Closes every session still alive, telling its connection actor. Only
-  /// for the final shutdown, once the io threads have stopped.
+  /// Closes every session still alive (on its loop), telling its
+  /// connection actor. Only for the final shutdown, after the drain.
   void abandon_all();
 
 private:
   void accept();
+  /// On the socket's loop: its session and its connection actor.
+  void open_session(boost::asio::ip::tcp::socket socket,
+                    connection_slots::slot slot, const std::string& address);
   void forget(const http_session* session);
   std::vector<std::shared_ptr<http_session>> live_sessions() const;
 
-  boost::asio::io_context& io_;
+  std::vector<boost::asio::io_context*> loops_;
+  std::size_t next_loop_ = 0; // the acceptor's strand only
   boost::asio::ip::tcp::acceptor acceptor_;
   http_limits limits_;
   std::shared_ptr<connection_slots> slots_; // every open socket, any kind

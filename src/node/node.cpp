@@ -17,6 +17,7 @@
 #include "src/http/stats_document.hpp"
 #include "src/live/anonymous_subscriptions.hpp"
 #include "src/live/cluster.hpp"
+#include "src/loops/event_loops.hpp"
 #include "src/net/delivery_lane.hpp"
 #include "src/net/hot_responses.hpp"
 #include "src/net/listener.hpp"
@@ -25,6 +26,7 @@
 #include "src/store/migrations.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
@@ -60,7 +62,7 @@ bool migrate(const node_config& config) {
   }
 }
 
-/// Runs `fn` every `period` on the io threads while the node runs.
+/// Runs `fn` every `period` on an event loop while the node runs.
 class periodic_task {
 public:
   periodic_task(asio::io_context& io, std::chrono::milliseconds period,
@@ -68,6 +70,9 @@ public:
       : timer_(io), period_(period), fn_(std::move(fn)) {
     arm();
   }
+
+  /// On its loop: no more runs.
+  void cancel() { timer_.cancel(); }
 
 private:
   void arm() {
@@ -297,26 +302,22 @@ node_context_ptr make_node_context(const node_config& config,
 }
 
 std::shared_ptr<net::listener>
-make_listener(asio::io_context& io, caf::actor_system& system,
+make_listener(std::vector<asio::io_context*> loops, caf::actor_system& system,
               const node_config& config, const node_context_ptr& node,
               std::shared_ptr<redis::connection> redis_commands,
-              std::shared_ptr<net::hot_responses> hot) {
+              std::shared_ptr<net::hot_responses> hot,
+              std::shared_ptr<net::io_delivery_lane> lane) {
   net::http_limits limits{
       config.max_header_bytes,       config.max_body_bytes,
       ms{config.request_timeout_ms}, ms{config.idle_timeout_ms},
       config.ws_max_frame_bytes,     config.live_max_queue,
       config.live_max_queue_bytes,   config.live_frame_rate,
       config.live_frame_burst};
-  // One io thread: sessions share a delivery lane and need no strands.
-  std::shared_ptr<net::io_delivery_lane> lane;
-  if (config.io_threads == 1)
-    lane = std::make_shared<net::io_delivery_lane>(
-        io.get_executor(), ms{config.live_coalesce_max_ms});
   return std::make_shared<net::listener>(
-      io, limits, config.max_connections, config.max_connections_per_ip,
-      node->stats,
+      std::move(loops), limits, config.max_connections,
+      config.max_connections_per_ip, node->stats,
       net::session_services{
-          lane,
+          std::move(lane),
           std::make_shared<http::node_io_routes>(node,
                                                  std::move(redis_commands)),
           std::move(hot),
@@ -366,6 +367,16 @@ void leave_cluster_view(caf::actor_system& system, const caf::actor& bridge,
       .receive([](redis_reply&) {}, [](caf::error&) {});
 }
 
+/// Runs `fn` on `loop` and waits until it ran.
+void on_loop_and_wait(asio::io_context& loop, std::function<void()> fn) {
+  std::promise<void> ran;
+  asio::post(loop, [&] {
+    fn();
+    ran.set_value();
+  });
+  ran.get_future().wait();
+}
+
 /// Closes the Redis connections on their strands and waits until they
 /// have, so hiredis frees its contexts before the io threads stop.
 void close_redis(const std::vector<std::shared_ptr<redis::connection>>& all) {
@@ -395,15 +406,19 @@ int run_node(const node_config& config) {
   if (!endpoints)
     return 2;
 
-  // Declared before the actor system: actors post into it until they die.
-  asio::io_context io{static_cast<int>(config.io_threads)};
+  // The actors run on the event loops that run the sockets (src/loops):
+  // the loops start with the actor system and stop with it, once every
+  // actor is done. Loop 0 also runs the acceptor, Redis and the timers.
   caf::actor_system_config caf_config;
-  caf_config.set("scheduler.policy", config.scheduler_policy == "sharing"
-                                         ? caf::atom("sharing")
-                                         : caf::atom("stealing"));
-  caf_config.set("scheduler.max-threads", config.actor_threads);
+  loops::loop_coordinator::install(caf_config, config.io_threads,
+                                   config.actor_max_throughput);
   caf_config.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system system{caf_config};
+  auto* coordinator = loops::loop_coordinator::of(system);
+  std::vector<asio::io_context*> loops;
+  for (std::size_t i = 0; i < coordinator->size(); ++i)
+    loops.push_back(&coordinator->loop(i).io());
+  auto& io = *loops.front();
   auto stats = std::make_shared<node_stats>();
 
   auto state_links = connect_redis(io, endpoints->state, "redis", config);
@@ -416,9 +431,14 @@ int run_node(const node_config& config) {
     all_links.push_back(cache_links->commands);
     all_links.push_back(cache_links->subscriber);
   }
-  // Hot responses rely on the one io thread's FIFO queue (hot_responses.hpp).
+  // Hot responses and the delivery lane rely on the one loop's FIFO queue
+  // (hot_responses.hpp, delivery_lane.hpp).
   std::shared_ptr<net::hot_responses> hot;
-  if (config.io_threads == 1 && config.cache_hot_max_entries > 0 &&
+  std::shared_ptr<net::io_delivery_lane> lane;
+  if (loops.size() == 1)
+    lane = std::make_shared<net::io_delivery_lane>(
+        io.get_executor(), ms{config.live_coalesce_max_ms});
+  if (loops.size() == 1 && config.cache_hot_max_entries > 0 &&
       config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0)
     hot = std::make_shared<net::hot_responses>(
         io.get_executor(), config.cache_hot_max_entries,
@@ -427,8 +447,8 @@ int run_node(const node_config& config) {
       spawn_node_actors(system, stats, config, state_links, cache_links, hot);
   auto node = make_node_context(config, stats, actors);
 
-  auto http =
-      make_listener(io, system, config, node, state_links.commands, hot);
+  auto http = make_listener(loops, system, config, node, state_links.commands,
+                            hot, lane);
   uint16_t port = 0;
   try {
     port = http->bind(config.http_host, config.http_port);
@@ -436,9 +456,7 @@ int run_node(const node_config& config) {
     spdlog::critical("cannot listen on {}:{}: {}", config.http_host,
                      config.http_port, e.what());
     stop_node_actors(actors);
-    for (auto& link : all_links)
-      link->stop();
-    io.run_for(ms{200});
+    close_redis(all_links);
     return 3;
   }
   http->run();
@@ -472,24 +490,27 @@ int run_node(const node_config& config) {
       stop_requested.set_value();
     }
   });
-  std::vector<std::thread> io_threads;
-  for (size_t i = 0; i < config.io_threads; ++i)
-    io_threads.emplace_back([&io] { io.run(); });
   stop_requested.get_future().wait();
 
   drain(*http, *node, config);
   leave_cluster_view(system, actors.bridge, config);
   stop_node_actors(actors);
   close_redis(all_links);
-  io.stop();
-  for (auto& t : io_threads)
-    t.join();
+  // The loops keep running until the last actor is done; what would keep
+  // them busy for ever stops now, on loop 0, where it runs.
+  on_loop_and_wait(io, [&] {
+    signals.cancel();
+    heartbeat.cancel();
+    rotate_mailbox_window.cancel();
+    if (lane)
+      lane->stop();
+  });
   http->abandon_all(); // tells each leftover connection actor to quit
   for (auto& addr : node->connections->snapshot())
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   spdlog::info("node {} stopped", config.node_id);
   return 0;
-  // ~actor_system waits for every actor; ~io_context then frees what is left.
+  // ~actor_system waits for every actor, then stops the loops.
 }
 
 } // namespace switchboard

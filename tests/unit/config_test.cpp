@@ -64,6 +64,7 @@ CAF_TEST(migrate only and defaults) {
   auto r = load({"--config=/dev/null", "--migrate-only"});
   CAF_CHECK(r.errors.empty());
   CAF_CHECK(r.migrate_only);
-  CAF_CHECK_EQUAL(r.config.scheduler_policy, "sharing");
+  CAF_CHECK_EQUAL(r.config.io_threads, 1u);
+  CAF_CHECK_EQUAL(r.config.actor_max_throughput, 300u);
   CAF_CHECK(!r.config.node_id.empty());
 }

@@ -97,6 +97,10 @@ export async function startScriptCluster({ redisUrl, databaseUrl, env = {} }) {
         SB_BINARY: binary,
         SB_HTTP_PORT: String(base),
         SB_REDIS_URL: redisUrl,
+        // The cache shares the cluster's own Redis: the suite's cache Redis
+        // outlives the run, and its keys (default prefix, the same ids in a
+        // fresh database every run) would be warm on a second pass.
+        SB_REDIS_CACHE_URL: redisUrl,
         SB_DATABASE_URL: databaseUrl,
         SB_API_KEY: API_KEY,
         SB_ADMIN_KEY: ADMIN_KEY,
