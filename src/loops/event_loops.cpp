@@ -177,11 +177,19 @@ void loop_coordinator::stop() {
     if (!loop->finish(std::chrono::seconds{2}))
       spdlog::warn("event loop {}: work was left at shutdown; stopped it",
                    loop->index());
-  // Jobs still queued are cleaned up as their handlers are destroyed.
-  for (auto& loop : loops_)
-    loop->io_.reset();
+  // No thread runs a loop now. The shared clock goes first: nothing may
+  // post into a loop being freed. Then each loop's clock timer and work
+  // guard, which live on its context, and then the contexts, loop 0 last:
+  // handlers destroyed with another loop can still hold objects on loop 0
+  // (the Redis connections). Jobs still queued are cleaned up with them.
   shared_clock_.cancel_dispatch_loop();
   shared_clock_thread_.join();
+  for (auto& loop : loops_) {
+    loop->clock_.reset();
+    loop->keep_running_.reset();
+  }
+  for (auto i = loops_.rbegin(); i != loops_.rend(); ++i)
+    (*i)->io_.reset();
 }
 
 } // namespace switchboard::loops

@@ -110,11 +110,12 @@ protected:
 
 private:
   friend class event_loop;
-  std::vector<std::unique_ptr<event_loop>> loops_;
   /// For threads that are not loops (the main thread's scoped actors):
-  /// CAF's own, with its dispatch thread, idle in a running node.
+  /// CAF's own, with its dispatch thread, idle in a running node. Declared
+  /// first: it outlives the loops, whose last cleanups may reach it.
   caf::detail::thread_safe_actor_clock shared_clock_;
   std::thread shared_clock_thread_;
+  std::vector<std::unique_ptr<event_loop>> loops_;
 };
 
 } // namespace switchboard::loops

@@ -71,14 +71,17 @@ public:
     arm();
   }
 
-  /// On its loop: no more runs.
-  void cancel() { timer_.cancel(); }
+  /// On its loop: no more runs (a run already queued returns at once).
+  void cancel() {
+    stopped_ = true;
+    timer_.cancel();
+  }
 
 private:
   void arm() {
     timer_.expires_after(period_);
     timer_.async_wait([this](boost::system::error_code ec) {
-      if (ec)
+      if (ec || stopped_)
         return; // cancelled: the task is going away
       fn_();
       arm();
@@ -88,6 +91,7 @@ private:
   asio::steady_timer timer_;
   std::chrono::milliseconds period_;
   std::function<void()> fn_;
+  bool stopped_ = false;
 };
 
 using ms = std::chrono::milliseconds;
@@ -505,6 +509,9 @@ int run_node(const node_config& config) {
     if (lane)
       lane->stop();
   });
+  // Handlers that were already queued (a timer that had just expired, the
+  // cancelled signal wait) run before this, while what they use exists.
+  on_loop_and_wait(io, [] {});
   http->abandon_all(); // tells each leftover connection actor to quit
   for (auto& addr : node->connections->snapshot())
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
