@@ -5,12 +5,14 @@
 // generation), each for at most hot_max_age_ms and never past the value's
 // freshness, and forgets all of them as soon as the cache says its
 // generation moved (an invalidation, a mode change): the cache tells it
-// before acknowledging a write, and with one io thread that notice is
-// queued ahead of any later request, so a write is still visible to the
-// very next read (docs/architecture.md, "Hot responses").
-// Must never: be used with several io threads (the ordering argument needs
-// one FIFO queue; node.cpp makes it only then), answer a request that
-// carries credentials, or grow past max_entries or max_bytes. Keys are raw
+// before acknowledging a write, and on its loop's one FIFO queue that
+// notice is queued ahead of any request that arrives after the write's
+// answer, so a write is still visible to the very next read on any loop
+// (docs/architecture.md, "Hot responses"). Each event loop has its own;
+// the cache tells them all through hot_responses_of_loops.
+// Must never: be touched by a thread other than its loop's (but for
+// stale_from), answer a request that carries credentials, or grow past
+// max_entries or max_bytes. Keys are raw
 // targets, but only targets the router accepted (unknown or repeated query
 // parameters are 400s, never kept), so junk query strings cannot fill it.
 #pragma once
@@ -27,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace switchboard::net {
 
@@ -69,6 +72,23 @@ private:
   std::shared_ptr<node_stats> stats_;
   uint64_t floor_ = 0; // io thread: answers of older generations are stale
   std::unordered_map<std::string, entry> entries_; // io thread, by target
+};
+
+/// The cache's one listener for the hot responses of every loop.
+class hot_responses_of_loops final : public cache_listener {
+public:
+  explicit hot_responses_of_loops(
+      std::vector<std::shared_ptr<hot_responses>> loops)
+      : loops_(std::move(loops)) {}
+
+  /// Thread-safe: tells every loop.
+  void stale_from(uint64_t generation) override {
+    for (auto& loop : loops_)
+      loop->stale_from(generation);
+  }
+
+private:
+  std::vector<std::shared_ptr<hot_responses>> loops_;
 };
 
 } // namespace switchboard::net

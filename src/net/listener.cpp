@@ -13,7 +13,8 @@ using tcp = asio::ip::tcp;
 
 listener::listener(std::vector<asio::io_context*> loops, http_limits limits,
                    std::size_t max_connections, std::size_t max_per_address,
-                   std::shared_ptr<node_stats> stats, session_services services,
+                   std::shared_ptr<node_stats> stats,
+                   std::vector<session_services> services,
                    connection_factory spawn_connection)
     : loops_(std::move(loops)),
       acceptor_(asio::make_strand(*loops_.front())),
@@ -39,13 +40,14 @@ void listener::run() {
 }
 
 void listener::accept() {
-  // Each loop is one thread: its sessions need no strand, and with one loop
-  // the delivery lane relies on every session handler going through its
-  // single FIFO queue.
-  auto& loop = *loops_[next_loop_];
+  // Each loop is one thread: its sessions need no strand, and its delivery
+  // lane relies on every session handler going through its single FIFO
+  // queue.
+  auto index = next_loop_;
   next_loop_ = (next_loop_ + 1) % loops_.size();
-  acceptor_.async_accept(loop.get_executor(), [self = shared_from_this(),
-                                               &loop](
+  auto& loop = *loops_[index];
+  acceptor_.async_accept(loop.get_executor(), [self = shared_from_this(), &loop,
+                                               index](
                                                   boost::system::error_code ec,
                                                   tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
@@ -81,20 +83,21 @@ void listener::accept() {
                                                    std::memory_order_relaxed);
       // On the socket's loop from here on: the session, and the
       // connection actor spawned there so that it lives there too.
-      asio::post(loop, [self, socket = std::move(socket),
+      asio::post(loop, [self, index, socket = std::move(socket),
                         slot = std::move(slot),
                         address = std::move(address)]() mutable {
-        self->open_session(std::move(socket), std::move(slot), address);
+        self->open_session(index, std::move(socket), std::move(slot), address);
       });
     }
     self->accept();
   });
 }
 
-void listener::open_session(tcp::socket socket, connection_slots::slot slot,
+void listener::open_session(std::size_t loop, tcp::socket socket,
+                            connection_slots::slot slot,
                             const std::string& address) {
   auto session = std::shared_ptr<http_session>(
-      new http_session(std::move(socket), limits_, stats_, services_),
+      new http_session(std::move(socket), limits_, stats_, services_[loop]),
       [weak = weak_from_this()](http_session* s) {
         if (auto l = weak.lock())
           l->forget(s);

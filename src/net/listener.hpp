@@ -32,10 +32,13 @@ public:
       http_sink_ptr sink, const std::string& client_address)>;
 
   /// `loops`: the event loops sessions are spread over (the first also
-  /// runs the acceptor). Each runs on one thread.
+  /// runs the acceptor), each run by one thread; `services[i]`: what the
+  /// sessions of loop i are handed (its own delivery lane and hot
+  /// responses, which only that loop's thread touches).
   listener(std::vector<boost::asio::io_context*> loops, http_limits limits,
            std::size_t max_connections, std::size_t max_per_address,
-           std::shared_ptr<node_stats> stats, session_services services,
+           std::shared_ptr<node_stats> stats,
+           std::vector<session_services> services,
            connection_factory spawn_connection);
 
   /// Binds and listens; throws boost::system::system_error on failure.
@@ -59,7 +62,7 @@ public:
 private:
   void accept();
   /// On the socket's loop: its session and its connection actor.
-  void open_session(boost::asio::ip::tcp::socket socket,
+  void open_session(std::size_t loop, boost::asio::ip::tcp::socket socket,
                     connection_slots::slot slot, const std::string& address);
   void forget(const http_session* session);
   std::vector<std::shared_ptr<http_session>> live_sessions() const;
@@ -70,7 +73,7 @@ private:
   http_limits limits_;
   std::shared_ptr<connection_slots> slots_; // every open socket, any kind
   std::shared_ptr<node_stats> stats_;
-  session_services services_;
+  std::vector<session_services> services_; // one per loop
   connection_factory spawn_connection_;
   mutable std::mutex mutex_;
   std::unordered_map<const http_session*, std::weak_ptr<http_session>>

@@ -210,13 +210,13 @@ fanout_config fanout_settings(const node_config& config, const node_actors& a) {
 }
 
 /// Spawns every node-level actor; `hot`, when set, hears the cache's
-/// changes (hot responses on the io thread).
+/// changes (the hot responses of every loop).
 node_actors spawn_node_actors(caf::actor_system& system,
                               const std::shared_ptr<node_stats>& stats,
                               const node_config& config,
                               const redis_pair& state_links,
                               const std::optional<redis_pair>& cache_links,
-                              std::shared_ptr<net::hot_responses> hot) {
+                              std::shared_ptr<cache_listener> hot) {
   node_actors a;
   a.bridge = spawn_bridge(system, stats, state_links, config, ":probe", false);
   // The cache's bridge: everything the cache does (values, versions,
@@ -305,29 +305,54 @@ node_context_ptr make_node_context(const node_config& config,
   return context;
 }
 
+/// What the sessions of each loop share, touched only on that loop: its
+/// delivery lane, and its hot responses when they are on.
+struct loop_parts {
+  std::vector<std::shared_ptr<net::io_delivery_lane>> lanes;
+  std::vector<std::shared_ptr<net::hot_responses>> hot; // empty: off
+};
+
+loop_parts make_loop_parts(const std::vector<asio::io_context*>& loops,
+                           const node_config& config,
+                           const std::shared_ptr<node_stats>& stats) {
+  loop_parts parts;
+  bool hot = config.cache_hot_max_entries > 0 &&
+             config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0;
+  for (auto* loop : loops) {
+    parts.lanes.push_back(std::make_shared<net::io_delivery_lane>(
+        loop->get_executor(), ms{config.live_coalesce_max_ms}));
+    if (hot)
+      parts.hot.push_back(std::make_shared<net::hot_responses>(
+          loop->get_executor(), config.cache_hot_max_entries,
+          config.cache_hot_max_bytes, ms{config.cache_hot_max_age_ms}, stats));
+  }
+  return parts;
+}
+
 std::shared_ptr<net::listener>
 make_listener(std::vector<asio::io_context*> loops, caf::actor_system& system,
               const node_config& config, const node_context_ptr& node,
               std::shared_ptr<redis::connection> redis_commands,
-              std::shared_ptr<net::hot_responses> hot,
-              std::shared_ptr<net::io_delivery_lane> lane) {
+              const loop_parts& parts) {
   net::http_limits limits{
       config.max_header_bytes,       config.max_body_bytes,
       ms{config.request_timeout_ms}, ms{config.idle_timeout_ms},
       config.ws_max_frame_bytes,     config.live_max_queue,
       config.live_max_queue_bytes,   config.live_frame_rate,
       config.live_frame_burst};
+  auto routes =
+      std::make_shared<http::node_io_routes>(node, std::move(redis_commands));
+  auto unauthenticated = std::make_shared<net::unauthenticated_requests>(
+      config.anon_requests_per_ip, config.anon_requests_burst,
+      config.anon_addresses_max);
+  std::vector<net::session_services> services;
+  for (std::size_t i = 0; i < loops.size(); ++i)
+    services.push_back(net::session_services{
+        parts.lanes[i], routes, parts.hot.empty() ? nullptr : parts.hot[i],
+        unauthenticated});
   return std::make_shared<net::listener>(
       std::move(loops), limits, config.max_connections,
-      config.max_connections_per_ip, node->stats,
-      net::session_services{
-          std::move(lane),
-          std::make_shared<http::node_io_routes>(node,
-                                                 std::move(redis_commands)),
-          std::move(hot),
-          std::make_shared<net::unauthenticated_requests>(
-              config.anon_requests_per_ip, config.anon_requests_burst,
-              config.anon_addresses_max)},
+      config.max_connections_per_ip, node->stats, std::move(services),
       [&system, node](http_sink_ptr sink, const std::string& address) {
         return spawn_connection(system, node, std::move(sink), address);
       });
@@ -435,24 +460,18 @@ int run_node(const node_config& config) {
     all_links.push_back(cache_links->commands);
     all_links.push_back(cache_links->subscriber);
   }
-  // Hot responses and the delivery lane rely on the one loop's FIFO queue
-  // (hot_responses.hpp, delivery_lane.hpp).
-  std::shared_ptr<net::hot_responses> hot;
-  std::shared_ptr<net::io_delivery_lane> lane;
-  if (loops.size() == 1)
-    lane = std::make_shared<net::io_delivery_lane>(
-        io.get_executor(), ms{config.live_coalesce_max_ms});
-  if (loops.size() == 1 && config.cache_hot_max_entries > 0 &&
-      config.cache_hot_max_bytes > 0 && config.cache_hot_max_age_ms > 0)
-    hot = std::make_shared<net::hot_responses>(
-        io.get_executor(), config.cache_hot_max_entries,
-        config.cache_hot_max_bytes, ms{config.cache_hot_max_age_ms}, stats);
+  // Each loop's delivery lane and hot responses rely on that loop's FIFO
+  // queue (delivery_lane.hpp, hot_responses.hpp).
+  auto parts = make_loop_parts(loops, config, stats);
+  std::shared_ptr<cache_listener> hot;
+  if (!parts.hot.empty())
+    hot = std::make_shared<net::hot_responses_of_loops>(parts.hot);
   auto actors =
       spawn_node_actors(system, stats, config, state_links, cache_links, hot);
   auto node = make_node_context(config, stats, actors);
 
-  auto http = make_listener(loops, system, config, node, state_links.commands,
-                            hot, lane);
+  auto http =
+      make_listener(loops, system, config, node, state_links.commands, parts);
   uint16_t port = 0;
   try {
     port = http->bind(config.http_host, config.http_port);
@@ -506,9 +525,10 @@ int run_node(const node_config& config) {
     signals.cancel();
     heartbeat.cancel();
     rotate_mailbox_window.cancel();
-    if (lane)
-      lane->stop();
   });
+  // Each lane stops ticking on its own loop.
+  for (std::size_t i = 0; i < loops.size(); ++i)
+    on_loop_and_wait(*loops[i], [&parts, i] { parts.lanes[i]->stop(); });
   // Handlers that were already queued (a timer that had just expired, the
   // cancelled signal wait) run before this, while what they use exists.
   on_loop_and_wait(io, [] {});
