@@ -41,13 +41,19 @@ struct fixture : test_coordinator_fixture<> {
     return deref<caf::stateful_actor<twins::memory_redis_state>>(redis).state;
   }
 
-  void start() {
+  /// Spawns user 7's actor (through the stand-in registry); its first
+  /// messages are left for the test to run.
+  void spawn_user_actor() {
     user_config cfg;
     cfg.user_id = 7;
     cfg.prefix = "t:";
     cfg.redis_bridge = redis;
     cfg.token_check = std::chrono::seconds{30};
     registry = sys.spawn(stand_in_registry, stats, cfg, &user_actor);
+  }
+
+  void start() {
+    spawn_user_actor();
     consume_messages();
   }
 
@@ -146,12 +152,7 @@ CAF_TEST(a logout goes from the bridge to the token connections only) {
 // is live, so it checks no token; the hello's return starts the checks.
 CAF_TEST(tokens are checked once the hello came back and not before) {
   live_token("a");
-  user_config cfg;
-  cfg.user_id = 7;
-  cfg.prefix = "t:";
-  cfg.redis_bridge = redis;
-  cfg.token_check = std::chrono::seconds{30};
-  registry = sys.spawn(stand_in_registry, stats, cfg, &user_actor);
+  spawn_user_actor();
   while (!user_actor && sched.try_run_once()) {
   } // the registry spawned it; now let it start
   CAF_REQUIRE(user_actor);
