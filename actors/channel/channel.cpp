@@ -26,6 +26,10 @@
 // History goes out in batches (history_batch messages or history_batch_bytes),
 // each after the joiner's socket drained the last: a resume is never queued
 // whole, so it stays within the connection's outbound bound however long it is.
+// A joiner is the channel's from its join on: while its admission waits
+// for Redis the channel does not report itself idle (the registry would
+// retire it with the resume half done), and a joiner whose connection left
+// meanwhile is dropped when Redis answers.
 #include "actors/channel/channel.hpp"
 
 #include "switchboard/atoms.hpp"
@@ -40,6 +44,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 namespace switchboard {
@@ -69,6 +74,10 @@ struct channel_state {
   std::map<caf::actor_addr, channel_join> catching_up;
   // Resuming joiners ahead of `delivered`, by their since (see top).
   std::multimap<int64_t, channel_join> ahead_joins;
+  // Joiners whose admission waits for Redis (the resume check, a history
+  // batch, the counter), by connection: while one does, the channel is not
+  // idle; one whose connection left meanwhile is dropped when Redis answers.
+  std::multiset<caf::actor_addr> admitting;
   bool ready = false;    // subscribed and `delivered` known
   bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
@@ -89,6 +98,22 @@ constexpr std::size_t history_batch_bytes = 256 * 1024;
 
 std::string history_key(const channel_state& st) {
   return live::history_key(st.config.prefix, st.config.name);
+}
+
+/// Marks `who`'s admission as waiting for Redis (see channel_state::admitting).
+void admission_waits(channel_actor* self, const caf::actor_addr& who) {
+  self->state.admitting.insert(who);
+}
+
+/// Ends one wait of `who`'s admission: false if its connection left
+/// meanwhile, and the join is to be dropped.
+bool admission_goes_on(channel_actor* self, const caf::actor_addr& who) {
+  auto& admitting = self->state.admitting;
+  auto i = admitting.find(who);
+  if (i == admitting.end())
+    return false;
+  admitting.erase(i);
+  return true;
 }
 
 void group_sinks(channel_state& st) {
@@ -236,6 +261,10 @@ history_entries(const std::string& channel, const redis_reply& reply) {
 }
 
 void fill_gap(channel_actor* self);
+
+/// Tells the registry when nothing is subscribed, joining or waiting: it
+/// retires the channel if no join was forwarded since (channel_registry).
+void report_if_idle(channel_actor* self);
 
 void process_joins(channel_actor* self);
 
@@ -388,6 +417,8 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
     add_subscriber(self, join);
     return;
   }
+  auto joiner = join.connection.address();
+  admission_waits(self, joiner);
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
                 redis_command{"XRANGE", history_key(st),
@@ -396,6 +427,8 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
                               std::to_string(history_batch)})
       .then(
           [=](redis_reply& reply) mutable {
+            if (!admission_goes_on(self, joiner))
+              return;
             auto entries = history_entries(self->state.config.name, reply);
             // Fewer than asked for: the history holds nothing more up to
             // `upto` (what it lost is lost).
@@ -427,8 +460,11 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
                 });
           },
           [=](caf::error&) {
-            self->state.catching_up.erase(join.connection.address());
+            if (!admission_goes_on(self, joiner))
+              return;
+            self->state.catching_up.erase(joiner);
             join.sink->close(close_code::going_away, "history unavailable");
+            report_if_idle(self);
           });
 }
 
@@ -448,12 +484,16 @@ void admit(channel_actor* self, channel_join join);
 /// else joins now as not recovered.
 void wait_for_since(channel_actor* self, channel_join join) {
   auto& st = self->state;
+  auto joiner = join.connection.address();
+  admission_waits(self, joiner);
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
                 redis_command{"GET", live::sequence_key(st.config.prefix,
                                                         st.config.name)})
       .then(
           [=](redis_reply& reply) mutable {
+            if (!admission_goes_on(self, joiner))
+              return;
             auto& st = self->state;
             if (*join.since <= st.delivered) { // caught up meanwhile
               admit(self, std::move(join));
@@ -475,7 +515,10 @@ void wait_for_since(channel_actor* self, channel_join join) {
               st.ahead.emplace(current, nullptr);
             fill_gap(self);
           },
-          [=](caf::error&) mutable { join_now(self, join, false); });
+          [=](caf::error&) mutable {
+            if (admission_goes_on(self, joiner))
+              join_now(self, join, false);
+          });
 }
 
 void admit(channel_actor* self, channel_join join) {
@@ -491,12 +534,16 @@ void admit(channel_actor* self, channel_join join) {
   // Resume: first learn whether the history still reaches back to `since`
   // (the reply must say so before any push), then catch up.
   auto since = *join.since;
+  auto joiner = join.connection.address();
+  admission_waits(self, joiner);
   self->request(
           st.config.redis_bridge, st.config.redis_timeout,
           redis_cmd_atom::value,
           live::resume_check_command(st.config.prefix, st.config.name, since))
       .then(
           [=](redis_reply& reply) {
+            if (!admission_goes_on(self, joiner))
+              return;
             auto& st = self->state;
             std::vector<std::pair<int64_t, push_ptr>> first;
             int64_t lost_upto = st.lost_upto, marked = 0;
@@ -522,7 +569,10 @@ void admit(channel_actor* self, channel_join join) {
                             : st.delivered + 1;
             catch_up(self, join, from);
           },
-          [=](caf::error&) mutable { join_now(self, join, false); });
+          [=](caf::error&) mutable {
+            if (admission_goes_on(self, joiner))
+              join_now(self, join, false);
+          });
 }
 
 void process_joins(channel_actor* self) {
@@ -552,11 +602,17 @@ void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
                                }),
                 waiting.end());
   st.catching_up.erase(who);
+  st.admitting.erase(who);
   for (auto i = st.ahead_joins.begin(); i != st.ahead_joins.end();)
     i = i->second.connection.address() == who ? st.ahead_joins.erase(i)
                                               : std::next(i);
-  if (subs.empty() && waiting.empty() && st.catching_up.empty() &&
-      st.ahead_joins.empty())
+  report_if_idle(self);
+}
+
+void report_if_idle(channel_actor* self) {
+  auto& st = self->state;
+  if (st.subscribers.empty() && st.waiting_joins.empty() &&
+      st.catching_up.empty() && st.ahead_joins.empty() && st.admitting.empty())
     self->send(st.parent, channel_idle_atom::value, st.config.name, st.handled);
 }
 

@@ -153,12 +153,23 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   std::shared_ptr<recording_sink> join(std::optional<int64_t> since) {
+    auto [sink, conn] = send_join(since);
+    settle();
+    return sink;
+  }
+
+  /// A new connection's join, sent and not yet handled.
+  std::pair<std::shared_ptr<recording_sink>, caf::actor>
+  send_join(std::optional<int64_t> since) {
     auto sink = std::make_shared<recording_sink>();
     auto conn = sys.spawn(stand_in_connection, std::string{"conn"});
     caf::anon_send(channel, channel_join_atom::value,
                    channel_join{conn, sink, 0, 1, since});
-    settle();
-    return sink;
+    return {sink, conn};
+  }
+
+  void leave(const caf::actor& conn) {
+    caf::anon_send(channel, channel_leave_atom::value, conn);
   }
 };
 
@@ -237,6 +248,51 @@ CAF_TEST(a waiting resume whose offset never arrives joins after ahead_wait) {
   publish(300);
   arrives(300);
   CAF_CHECK_EQUAL(sink->pushes, std::vector<int64_t>{300});
+}
+
+CAF_TEST(a resume waiting for Redis keeps the channel from going idle) {
+  // The last subscriber leaves while a resume's check is with Redis (their
+  // connections run on different loops, so nothing orders the two): the
+  // registry must not be told the channel is idle, or it retires the
+  // channel with the resume half done and the stream never hears back.
+  auto [first, first_conn] = send_join(std::nullopt);
+  settle();
+  publish(200);
+  arrives(200);
+  auto [resumer, resumer_conn] = send_join(100);
+  expect((channel_join_atom, channel_join), to(channel));
+  leave(first_conn);
+  expect((redis_cmd_atom, redis_command), from(channel).to(bridge));
+  expect((channel_leave_atom, caf::actor), to(channel)); // before the answer
+  disallow((channel_idle_atom, std::string, uint64_t),
+           from(channel).to(registry));
+  settle();
+  CAF_REQUIRE_EQUAL(resumer->replies.size(), 1u);
+  CAF_CHECK(resumer->replies[0].find("\"recovered\":true") !=
+            std::string::npos);
+  CAF_CHECK_EQUAL(resumer->pushes, std::vector<int64_t>{200});
+  publish(300);
+  arrives(300);
+  CAF_CHECK_EQUAL(resumer->pushes, (std::vector<int64_t>{200, 300}));
+  CAF_CHECK_EQUAL(first->pushes, std::vector<int64_t>{200});
+}
+
+CAF_TEST(a resume whose connection left while Redis answered is dropped) {
+  publish(200);
+  arrives(200);
+  auto [resumer, conn] = send_join(100);
+  expect((channel_join_atom, channel_join), to(channel));
+  leave(conn);
+  expect((redis_cmd_atom, redis_command), from(channel).to(bridge));
+  expect((channel_leave_atom, caf::actor), to(channel));
+  // Nothing left to wait for: the channel is idle now, not after Redis.
+  expect((channel_idle_atom, std::string, uint64_t),
+         from(channel).to(registry));
+  settle();
+  publish(300);
+  arrives(300);
+  CAF_CHECK(resumer->replies.empty());
+  CAF_CHECK(resumer->pushes.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
