@@ -25,7 +25,7 @@ import { runWrk } from './lib/wrk.mjs';
 import { flushRedis, slowQuery, fastQuery, resetStatements, bookQueries } from './lib/db.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import {
-  WORKLOADS, SERVER_FAMILIES, familyOf, makePlan, estimateSeconds,
+  WORKLOADS, SERVER_FAMILIES, familyOf, isSwitchboard, makePlan, estimateSeconds,
 } from './lib/plan.mjs';
 import { log, stepLine, idleLine, duration, fixed, int } from './lib/progress.mjs';
 
@@ -323,7 +323,7 @@ async function reads() {
         await readRun('stampede', server, async (h, run) => {
           await resetStatements(ctx.databaseUrl);
           const res = await runLoadgen(lg, {
-            mode: 'stampede', target: server === 'switchboard' ? 'switchboard' : 'seed', host: '127.0.0.1',
+            mode: 'stampede', target: isSwitchboard(server) ? 'switchboard' : 'seed', host: '127.0.0.1',
             port: h.port, path: bookPath(server, id), requests: r.stampedeRequests, 'server-pid': h.pid,
           }, { verbose: opts.verbose });
           run.loadgen = { argv: res.argv, code: res.code, timed_out: res.timedOut, stderr_tail: res.stderr.slice(-1500) };

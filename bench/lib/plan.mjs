@@ -5,11 +5,16 @@
 // Must never: depend on a running server (it is pure data and arithmetic).
 
 export const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'reads', 'scale'];
-export const LIVE_SERVERS = ['switchboard', 'seed', 'socketio', 'nchan', 'nchan-redis'];
-export const READ_SERVERS = ['switchboard', 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish', 'nginx-static'];
-/** --servers names: the live ones, plus seed (every seed_read variant), varnish, nginx-static. */
-export const SERVER_FAMILIES = [...LIVE_SERVERS, 'varnish', 'nginx-static'];
-export const familyOf = (server) => (server.startsWith('seed') ? 'seed' : server);
+/** Switchboard's runs: pinned with one loop (compared with the peers), unpinned, unpinned with two loops. */
+export const SWITCHBOARDS = ['switchboard', 'switchboard-unpinned', 'switchboard-2loops'];
+export const LIVE_SERVERS = [...SWITCHBOARDS, 'seed', 'socketio', 'nchan', 'nchan-redis'];
+export const READ_SERVERS = [...SWITCHBOARDS, 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish', 'nginx-static'];
+/** --servers names: switchboard (all three runs), seed (every seed_read variant), the others. */
+export const SERVER_FAMILIES = ['switchboard', 'seed', 'socketio', 'nchan', 'nchan-redis', 'varnish', 'nginx-static'];
+export const familyOf = (server) => (server.startsWith('seed') ? 'seed' : server.startsWith('switchboard') ? 'switchboard' : server);
+export const isSwitchboard = (server) => server.startsWith('switchboard');
+/** [server, transport] for each of Switchboard's runs. */
+const sb = (...transports) => SWITCHBOARDS.flatMap((s) => transports.map((t) => [s, t]));
 
 const FULL_TIMING = { settle: 1, warmup: 2, measure: 8, drain: 3 };
 const QUICK_TIMING = { settle: 1, warmup: 1, measure: 2, drain: 1 };
@@ -24,7 +29,7 @@ export function makePlan({ quick }) {
       channels: 1,
       rates: quick ? [10, 20, 30] : [5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200],
       timing: t,
-      variants: [['switchboard', 'ws'], ['switchboard', 'sse'], ['seed', 'ws'], ['socketio', 'ws'],
+      variants: [...sb('ws', 'sse'), ['seed', 'ws'], ['socketio', 'ws'],
         ['nchan', 'ws'], ['nchan', 'sse'], ['nchan-redis', 'ws']],
     },
     w2: {
@@ -34,14 +39,14 @@ export function makePlan({ quick }) {
       rates: quick ? [1000, 4000, 8000]
         : [1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000, 48000, 64000],
       timing: t,
-      variants: [['switchboard', 'ws'], ['seed', 'ws'], ['socketio', 'ws'], ['nchan', 'ws'], ['nchan-redis', 'ws']],
+      variants: [...sb('ws'), ['seed', 'ws'], ['socketio', 'ws'], ['nchan', 'ws'], ['nchan-redis', 'ws']],
     },
     w3: {
       title: 'W3 idle memory',
       conns: quick ? 5000 : 19000,
       channels: 1000,
       settle: 3,
-      variants: [['switchboard', 'ws'], ['switchboard', 'sse'], ['seed', 'ws'], ['socketio', 'ws'],
+      variants: [...sb('ws', 'sse'), ['seed', 'ws'], ['socketio', 'ws'],
         ['nchan', 'ws'], ['nchan', 'sse'], ['nchan-redis', 'ws']],
     },
     w4: {
@@ -50,7 +55,7 @@ export function makePlan({ quick }) {
       channels: 10,
       rates: [50],
       timing: { settle: 1, warmup: quick ? 1 : 2, measure: quick ? 5 : 20, drain: quick ? 1 : 3 },
-      variants: [['switchboard', 'ws'], ['switchboard', 'sse'], ['seed', 'ws'], ['socketio', 'ws'],
+      variants: [...sb('ws', 'sse'), ['seed', 'ws'], ['socketio', 'ws'],
         ['nchan', 'ws'], ['nchan', 'sse'], ['nchan-redis', 'ws']],
     },
     reads: {
@@ -62,9 +67,9 @@ export function makePlan({ quick }) {
       wrkConns: 64,
       stampedeRequests: 500,
       queryMs: 50,
-      hot: ['switchboard', 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish', 'nginx-static'],
-      stampede: ['switchboard', 'seed-express', 'seed-http-coalesce', 'varnish'],
-      cold: ['switchboard', 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish'],
+      hot: [...SWITCHBOARDS, 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish', 'nginx-static'],
+      stampede: [...SWITCHBOARDS, 'seed-express', 'seed-http-coalesce', 'varnish'],
+      cold: [...SWITCHBOARDS, 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish'],
     },
     scale: {
       title: 'Scale: three nodes, one Redis',

@@ -4,6 +4,7 @@
 // work (the one whose CPU and RSS count), and the wait until it serves.
 // Must never: start a server anywhere but 127.0.0.1, or on the load core.
 import { chmodSync, readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   start, stop, pinned, SERVER_CPU, freePort, waitPort, waitHttp, childrenOf, comm, tail, sleep,
@@ -21,8 +22,15 @@ import {
 export const API_KEY = 'benchkey';
 export const ADMIN_KEY = 'benchadmin';
 
-/** Switchboard with one actor thread and one io thread, pinned to the server core. */
-export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboard' } = {}) {
+/** Every core of the machine, as taskset names them: an unpinned server's CPUs. */
+export const ALL_CPUS = `0-${os.cpus().length - 1}`;
+
+/**
+ * Switchboard with `io_threads` event loops (default one: its sockets and
+ * actors on one thread), on `cpus` (default the server core; ALL_CPUS for
+ * the unpinned runs, which share the load core with the load generator).
+ */
+export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboard', ioThreads = 1, cpus = SERVER_CPU } = {}) {
   const dir = mkdtempSync(path.join(ctx.tmp, 'sb-'));
   const portFile = path.join(dir, 'port');
   const env = {
@@ -38,7 +46,7 @@ export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboa
     SB_MAX_CONNECTIONS_PER_IP: '0',
     SB_ANON_REQUESTS_PER_IP: '0',
     SB_ANON_SUBSCRIPTIONS_PER_IP: '0',
-    SB_IO_THREADS: '1',
+    SB_IO_THREADS: String(ioThreads),
     SB_REQUESTS_PER_TOKEN_PER_S: '0',
     SB_MIGRATE_ON_START: 'false',
     SB_WEB_ROOT: '',
@@ -47,7 +55,7 @@ export async function startSwitchboard(ctx, { env: extra = {}, name = 'switchboa
     ...extra,
   };
   const bin = path.join(ctx.buildDir, 'switchboard');
-  const { cmd, args } = pinned(SERVER_CPU, bin, []);
+  const { cmd, args } = pinned(cpus, bin, []);
   const proc = start(cmd, args, { env, cwd: ctx.root, name });
   const end = Date.now() + 30000;
   let port = 0;
@@ -203,8 +211,19 @@ export async function startVarnish(ctx, backendPort) {
  * Live servers by name: start(ctx) → handle. The load generator's adapter is
  * handle.target; the transport is chosen per step.
  */
-export const LIVE = {
+/**
+ * Switchboard as each run starts it: pinned to the server core with one
+ * loop (the runs the peers are compared with), unpinned with one loop, and
+ * unpinned with two loops (issue 17: the loops add capacity, they do not fight).
+ */
+const SWITCHBOARD_VARIANTS = {
   switchboard: (ctx) => startSwitchboard(ctx),
+  'switchboard-unpinned': (ctx) => startSwitchboard(ctx, { name: 'switchboard-unpinned', cpus: ALL_CPUS }),
+  'switchboard-2loops': (ctx) => startSwitchboard(ctx, { name: 'switchboard-2loops', cpus: ALL_CPUS, ioThreads: 2 }),
+};
+
+export const LIVE = {
+  ...SWITCHBOARD_VARIANTS,
   seed: (ctx) => startNodePeer(ctx, 'seed_live.mjs', { name: 'seed', target: 'seed' }),
   socketio: (ctx) => startNodePeer(ctx, 'socketio_server.mjs', { name: 'socketio', target: 'socketio' }),
   nchan: (ctx) => startNginx(ctx, 'nchan'),
@@ -213,7 +232,7 @@ export const LIVE = {
 
 /** Read servers by name (Varnish starts its backend too). */
 export const READ = {
-  switchboard: (ctx) => startSwitchboard(ctx),
+  ...SWITCHBOARD_VARIANTS,
   'seed-express': (ctx) => startNodePeer(ctx, 'seed_read.mjs',
     { name: 'seed-express', env: { FRAMEWORK: 'express' } }),
   'seed-http': (ctx) => startNodePeer(ctx, 'seed_read.mjs',

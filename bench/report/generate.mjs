@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runsOf, bestStep, find, ratio, targets, scaleVerdict } from './summary.mjs';
+import { runsOf, bestStep, find, ratio, targets, targets17, scaleVerdict } from './summary.mjs';
 import { drawPlots } from './plots.mjs';
 
 const MANUAL_OPEN = '<!-- manual -->';
@@ -47,8 +47,11 @@ function method(results) {
   const p = results.plan;
   const t = p.w1.timing;
   return `Every server runs alone, pinned to CPU ${results.cpus.server} with \`taskset\`; the load generator,
-wrk, Redis and PostgreSQL share CPU ${results.cpus.load}. Loopback only. Switchboard runs with one io
-thread and one actor thread. The load generator (\`bench/loadgen\`, C++, one Asio thread) opens the
+wrk, Redis and PostgreSQL share CPU ${results.cpus.load}. Loopback only. Switchboard runs three times in each
+workload: **switchboard** pinned like the peers with one event loop (\`io_threads = 1\`: its sockets and
+actors on one thread; the ratios and the one-core targets use this run), **switchboard-unpinned** with one
+loop and free to use every core (so it shares CPU ${results.cpus.load} with the load), and
+**switchboard-2loops**, unpinned with \`io_threads = 2\`. The load generator (\`bench/loadgen\`, C++, one Asio thread) opens the
 connections spread over source addresses 127.0.0.1–127.0.0.50, connection *i* on channel *i* mod *C*,
 and publishes open-loop at a fixed rate over keep-alive HTTP connections (Switchboard:
 \`POST /api/publish\`, so Redis and the channel history are on the path; the peers: their own publish
@@ -88,7 +91,7 @@ function ladderSection(results, key, heading, intro, plots) {
   const rows = runs.map((r) => {
     const b = bestStep(r);
     const s = sw(r.transport);
-    const isSw = r.server === 'switchboard';
+    const isSw = r.server.startsWith('switchboard');
     const cpu = perDelivery ? b?.cpu_us_per_delivery : b?.cpu_us_per_message;
     const swCpu = perDelivery ? s?.cpu_us_per_delivery : s?.cpu_us_per_message;
     return [
@@ -125,7 +128,7 @@ function idleSection(results, plots) {
   const sw = (tr) => find(runs, 'switchboard', tr)?.idle ?? find(runs, 'switchboard', 'ws')?.idle;
   const rows = runs.map((r) => {
     const i = r.idle;
-    const isSw = r.server === 'switchboard';
+    const isSw = r.server.startsWith('switchboard');
     return [`${isSw ? '**' : ''}${r.server}${isSw ? '**' : ''}`, r.transport,
       i ? `${n0(i.up)} / ${n0(i.conns)}` : 'error (see below)',
       mb(i?.rss_before), mb(i?.rss_after), n0(i?.bytes_per_conn),
@@ -145,7 +148,7 @@ function latencySection(results) {
   const sw = (tr) => find(runs, 'switchboard', tr)?.steps?.[0] ?? find(runs, 'switchboard', 'ws')?.steps?.[0];
   const rows = runs.map((r) => {
     const s = r.steps?.[0];
-    const isSw = r.server === 'switchboard';
+    const isSw = r.server.startsWith('switchboard');
     return [`${isSw ? '**' : ''}${r.server}${isSw ? '**' : ''}`, r.transport,
       s ? fx(s.p50_ms, 2) : 'error (see below)', fx(s?.p90_ms, 2), fx(s?.p99_ms, 2),
       fx(s?.p999_ms, 2), fx(s?.max_ms, 2), n0(s?.lost), fx(s?.cpu_us_per_delivery, 2),
@@ -165,13 +168,13 @@ function readsSection(results, plots) {
   if (!runs.length) return '';
   const r = results.plan.reads;
   const of = (kind) => runs.filter((x) => x.kind === kind);
-  const bold = (s) => (s === 'switchboard' ? `**${s}**` : s);
+  const bold = (s) => (s.startsWith('switchboard') ? `**${s}**` : s);
   const swHot = of('hot').find((x) => x.server === 'switchboard')?.wrk?.requests_per_s;
   const hot = of('hot').map((x) => [bold(x.server),
     x.wrk?.ok ? n0(x.wrk.requests_per_s) : 'error (see below)',
     `${fx(x.wrk?.p50_ms, 2)} / ${fx(x.wrk?.p99_ms, 2)}`, n0(x.wrk?.non_2xx), n0(x.wrk?.socket_errors),
     Number.isFinite(x.server_cpu_share) ? `${fx(100 * x.server_cpu_share, 0)} %` : '–',
-    x.server === 'switchboard' ? '–' : x2(ratio(swHot, x.wrk?.requests_per_s))]);
+    x.server.startsWith('switchboard') ? '–' : x2(ratio(swHot, x.wrk?.requests_per_s))]);
   const st = of('stampede').map((x) => [bold(x.server),
     x.stampede ? n0(x.db_queries) : 'error (see below)',
     x.stampede ? `${n0(x.stampede.ok)} / ${n0(x.stampede.requests)}` : '–',
@@ -182,7 +185,7 @@ function readsSection(results, plots) {
     `${fx(x.wrk?.p50_ms, 2)} / ${fx(x.wrk?.p99_ms, 2)}`, n0(x.db_queries), n0(x.distinct_keys),
     fx(ratio(x.db_queries, x.distinct_keys), 3),
     Number.isFinite(x.server_cpu_share) ? `${fx(100 * x.server_cpu_share, 0)} %` : '–',
-    x.server === 'switchboard' ? '–' : x2(ratio(swCold, x.wrk?.requests_per_s))]);
+    x.server.startsWith('switchboard') ? '–' : x2(ratio(swCold, x.wrk?.requests_per_s))]);
   let out = `## Cached reads\n\nBooks table of 100,000 rows. Servers: Switchboard; the seed's cache-aside
 (Redis \`GET\`, on a miss \`SELECT\` then \`SET … EX 300\`) on Express, on plain \`node:http\`, and on
 \`node:http\` with per-key promise coalescing; Varnish in front of the \`node:http\` one; nginx serving
@@ -229,6 +232,7 @@ export async function generate({ root, results, resultsFile }) {
   mkdirSync(path.join(docs, 'bench'), { recursive: true });
   const plots = drawPlots(results, path.join(docs, 'bench'));
   const tg = targets(results);
+  const tg17 = targets17(results);
   const started = results.started_at ? results.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '–';
   const minutes = results.seconds ? `${Math.round(results.seconds / 60)} min` : 'unfinished';
   const warn = [];
@@ -265,6 +269,10 @@ ${method(results)}
 
 ${table(['target', 'measured in this run', 'verdict'], tg.map((t) => [t.target, t.measured, t.status === 'met' ? '**met**' : t.status === 'not met' ? '**not met**' : t.status]))}
 
+## Targets (issue 17: actors on the loops of their sockets)
+
+${table(['target', 'measured in this run', 'verdict'], tg17.map((t) => [t.target, t.measured, t.status === 'met' ? '**met**' : t.status === 'not met' ? '**not met**' : t.status]))}
+
 ${ladderSection(results, 'w1', 'W1 — broadcast', `${n0(results.plan.w1.conns)} connections on one channel; the publish rate climbs
 ${results.plan.w1.rates.join(', ')} msg/s until two steps in a row fail. Deliveries/s = rate × connections.`, plots)}
 ${ladderSection(results, 'w2', 'W2 — one channel per connection', `${n0(results.plan.w2.conns)} connections each on its own channel;
@@ -279,7 +287,7 @@ ${scaleSection(results)}
 `;
   // The manual section goes in as it is: only the generated part is tidied.
   writeFileSync(mdFile, `${md.replace(/\n{3,}/g, '\n\n')}${manual}\n`);
-  return { markdown: mdFile, plots: plots.map((p) => p.file), targets: tg };
+  return { markdown: mdFile, plots: plots.map((p) => p.file), targets: [...tg, ...tg17] };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
