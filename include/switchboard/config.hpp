@@ -17,7 +17,7 @@ struct node_config {
   std::string http_host = "0.0.0.0";
   uint16_t http_port = 8080;
   std::string port_file;      // if set, the bound port is written here
-  std::size_t io_threads = 1; // event loops (src/loops): sockets and actors
+  std::size_t io_threads = 0; // event loops (src/loops); 0: one per core
   std::size_t actor_max_throughput = 300; // messages per turn on its loop
 
   // HTTP limits
@@ -140,6 +140,10 @@ struct config_load_result {
 /// Reads file, environment (`environ`) and `argv`. Unknown keys and values
 /// that do not parse are errors, never silently ignored.
 config_load_result load_config(int argc, const char* const* argv);
+
+/// The cores this process may run on (its CPU affinity: taskset, a
+/// container's cpuset), within 1..64: what io_threads = 0 resolves to.
+std::size_t usable_cores();
 
 /// Describes every key, for --help and docs.
 std::string config_help();

@@ -13,7 +13,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <sched.h>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -87,8 +89,8 @@ const std::vector<option>& options() {
        text(&C::port_file)},
       {"io_threads",
        "event loops: each runs its sockets, its actors and their timers on "
-       "one thread",
-       integer(&C::io_threads, 1, 64)},
+       "one thread (0: one per core)",
+       integer(&C::io_threads, 0, 64)},
       {"actor_max_throughput",
        "messages an actor handles before it yields its loop to the sockets "
        "and actors behind it",
@@ -339,6 +341,18 @@ std::string default_node_id() {
 
 } // namespace
 
+// A CPU quota without a cpuset is not seen here: set io_threads there.
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  long count = 0;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    count = CPU_COUNT(&set);
+  else
+    count = static_cast<long>(std::thread::hardware_concurrency());
+  return static_cast<std::size_t>(std::clamp<long>(count, 1, 64));
+}
+
 config_load_result load_config(int argc, const char* const* argv) {
   config_load_result result;
   auto& errors = result.errors;
@@ -413,6 +427,8 @@ config_load_result load_config(int argc, const char* const* argv) {
   }
   if (result.config.node_id.empty())
     result.config.node_id = default_node_id();
+  if (result.config.io_threads == 0)
+    result.config.io_threads = usable_cores();
   return result;
 }
 

@@ -64,7 +64,17 @@ CAF_TEST(migrate only and defaults) {
   auto r = load({"--config=/dev/null", "--migrate-only"});
   CAF_CHECK(r.errors.empty());
   CAF_CHECK(r.migrate_only);
-  CAF_CHECK_EQUAL(r.config.io_threads, 1u);
+  // One event loop per core by default (io_threads = 0 resolves at load).
+  CAF_CHECK_EQUAL(r.config.io_threads, usable_cores());
+  CAF_CHECK(r.config.io_threads >= 1 && r.config.io_threads <= 64);
   CAF_CHECK_EQUAL(r.config.actor_max_throughput, 300u);
   CAF_CHECK(!r.config.node_id.empty());
+}
+
+CAF_TEST(an explicit io_threads is kept) {
+  auto r = load({"--config=/dev/null", "--io_threads=3"});
+  CAF_CHECK(r.errors.empty());
+  CAF_CHECK_EQUAL(r.config.io_threads, 3u);
+  CAF_CHECK_EQUAL(load({"--config=/dev/null", "--io_threads=65"}).errors.size(),
+                  1u);
 }
