@@ -44,7 +44,6 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
-#include <set>
 #include <vector>
 
 namespace switchboard {
@@ -74,10 +73,12 @@ struct channel_state {
   std::map<caf::actor_addr, channel_join> catching_up;
   // Resuming joiners ahead of `delivered`, by their since (see top).
   std::multimap<int64_t, channel_join> ahead_joins;
-  // Joiners whose admission waits for Redis (the resume check, a history
-  // batch, the counter), by connection: while one does, the channel is not
-  // idle; one whose connection left meanwhile is dropped when Redis answers.
-  std::multiset<caf::actor_addr> admitting;
+  // Joins whose admission waits for Redis (the resume check, a history
+  // batch, the counter), by admission: while one does, the channel is not
+  // idle; one whose connection left meanwhile is dropped when Redis answers
+  // (a connection that left and joined again has a new admission).
+  std::map<uint64_t, caf::actor_addr> admitting;
+  uint64_t last_admission = 0;
   bool ready = false;    // subscribed and `delivered` known
   bool filling = false;  // a history read is in flight
   int64_t delivered = 0; // last offset delivered (or known published)
@@ -100,20 +101,18 @@ std::string history_key(const channel_state& st) {
   return live::history_key(st.config.prefix, st.config.name);
 }
 
-/// Marks `who`'s admission as waiting for Redis (see channel_state::admitting).
-void admission_waits(channel_actor* self, const caf::actor_addr& who) {
-  self->state.admitting.insert(who);
+/// Marks a join of `who` as waiting for Redis (channel_state::admitting);
+/// returns the admission to end when Redis answers.
+uint64_t admission_waits(channel_actor* self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  st.admitting.emplace(++st.last_admission, who);
+  return st.last_admission;
 }
 
-/// Ends one wait of `who`'s admission: false if its connection left
-/// meanwhile, and the join is to be dropped.
-bool admission_goes_on(channel_actor* self, const caf::actor_addr& who) {
-  auto& admitting = self->state.admitting;
-  auto i = admitting.find(who);
-  if (i == admitting.end())
-    return false;
-  admitting.erase(i);
-  return true;
+/// Ends that wait: false if the join's connection left meanwhile, and the
+/// join is to be dropped.
+bool admission_goes_on(channel_actor* self, uint64_t admission) {
+  return self->state.admitting.erase(admission) == 1;
 }
 
 void group_sinks(channel_state& st) {
@@ -418,7 +417,7 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
     return;
   }
   auto joiner = join.connection.address();
-  admission_waits(self, joiner);
+  auto admission = admission_waits(self, joiner);
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
                 redis_command{"XRANGE", history_key(st),
@@ -427,7 +426,7 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
                               std::to_string(history_batch)})
       .then(
           [=](redis_reply& reply) mutable {
-            if (!admission_goes_on(self, joiner))
+            if (!admission_goes_on(self, admission))
               return;
             auto entries = history_entries(self->state.config.name, reply);
             // Fewer than asked for: the history holds nothing more up to
@@ -460,7 +459,7 @@ void catch_up(channel_actor* self, channel_join join, int64_t from) {
                 });
           },
           [=](caf::error&) {
-            if (!admission_goes_on(self, joiner))
+            if (!admission_goes_on(self, admission))
               return;
             self->state.catching_up.erase(joiner);
             join.sink->close(close_code::going_away, "history unavailable");
@@ -484,15 +483,14 @@ void admit(channel_actor* self, channel_join join);
 /// else joins now as not recovered.
 void wait_for_since(channel_actor* self, channel_join join) {
   auto& st = self->state;
-  auto joiner = join.connection.address();
-  admission_waits(self, joiner);
+  auto admission = admission_waits(self, join.connection.address());
   self->request(st.config.redis_bridge, st.config.redis_timeout,
                 redis_cmd_atom::value,
                 redis_command{"GET", live::sequence_key(st.config.prefix,
                                                         st.config.name)})
       .then(
           [=](redis_reply& reply) mutable {
-            if (!admission_goes_on(self, joiner))
+            if (!admission_goes_on(self, admission))
               return;
             auto& st = self->state;
             if (*join.since <= st.delivered) { // caught up meanwhile
@@ -516,7 +514,7 @@ void wait_for_since(channel_actor* self, channel_join join) {
             fill_gap(self);
           },
           [=](caf::error&) mutable {
-            if (admission_goes_on(self, joiner))
+            if (admission_goes_on(self, admission))
               join_now(self, join, false);
           });
 }
@@ -534,15 +532,14 @@ void admit(channel_actor* self, channel_join join) {
   // Resume: first learn whether the history still reaches back to `since`
   // (the reply must say so before any push), then catch up.
   auto since = *join.since;
-  auto joiner = join.connection.address();
-  admission_waits(self, joiner);
+  auto admission = admission_waits(self, join.connection.address());
   self->request(
           st.config.redis_bridge, st.config.redis_timeout,
           redis_cmd_atom::value,
           live::resume_check_command(st.config.prefix, st.config.name, since))
       .then(
           [=](redis_reply& reply) {
-            if (!admission_goes_on(self, joiner))
+            if (!admission_goes_on(self, admission))
               return;
             auto& st = self->state;
             std::vector<std::pair<int64_t, push_ptr>> first;
@@ -570,7 +567,7 @@ void admit(channel_actor* self, channel_join join) {
             catch_up(self, join, from);
           },
           [=](caf::error&) mutable {
-            if (admission_goes_on(self, joiner))
+            if (admission_goes_on(self, admission))
               join_now(self, join, false);
           });
 }
@@ -602,7 +599,8 @@ void remove_subscriber(channel_actor* self, const caf::actor_addr& who) {
                                }),
                 waiting.end());
   st.catching_up.erase(who);
-  st.admitting.erase(who);
+  for (auto i = st.admitting.begin(); i != st.admitting.end();)
+    i = i->second == who ? st.admitting.erase(i) : std::next(i);
   for (auto i = st.ahead_joins.begin(); i != st.ahead_joins.end();)
     i = i->second.connection.address() == who ? st.ahead_joins.erase(i)
                                               : std::next(i);

@@ -168,6 +168,16 @@ struct fixture : test_coordinator_fixture<> {
     return {sink, conn};
   }
 
+  /// `conn` joins again with `request_id`, sent and not yet handled.
+  std::shared_ptr<recording_sink> send_join_as(const caf::actor& conn,
+                                               int64_t request_id,
+                                               std::optional<int64_t> since) {
+    auto sink = std::make_shared<recording_sink>();
+    caf::anon_send(channel, channel_join_atom::value,
+                   channel_join{conn, sink, 0, request_id, since});
+    return sink;
+  }
+
   void leave(const caf::actor& conn) {
     caf::anon_send(channel, channel_leave_atom::value, conn);
   }
@@ -293,6 +303,26 @@ CAF_TEST(a resume whose connection left while Redis answered is dropped) {
   arrives(300);
   CAF_CHECK(resumer->replies.empty());
   CAF_CHECK(resumer->pushes.empty());
+}
+
+CAF_TEST(a connection that left and joined again during a resume gets its second
+             join) {
+  // Redis answers the first join's check after the connection has left and
+  // joined again: that answer belongs to the join that left, and must not be
+  // taken for the new one (whose reply carries the new request id).
+  publish(200);
+  arrives(200);
+  auto [first, conn] = send_join(100);
+  expect((channel_join_atom, channel_join), to(channel));
+  leave(conn);
+  auto second = send_join_as(conn, 2, 100);
+  expect((channel_leave_atom, caf::actor), to(channel));
+  expect((channel_join_atom, channel_join), to(channel));
+  settle(); // Redis answers both checks, the first one first
+  CAF_CHECK(first->replies.empty());
+  CAF_REQUIRE_EQUAL(second->replies.size(), 1u);
+  CAF_CHECK(second->replies[0].find("\"id\":2") != std::string::npos);
+  CAF_CHECK_EQUAL(second->pushes, std::vector<int64_t>{200});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
