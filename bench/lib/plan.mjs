@@ -11,8 +11,8 @@ export const LIVE_SERVERS = [...SWITCHBOARDS, 'seed', 'socketio', 'nchan', 'ncha
 export const READ_SERVERS = [...SWITCHBOARDS, 'seed-express', 'seed-http', 'seed-http-coalesce', 'varnish', 'nginx-static'];
 /** --servers names: switchboard (all three runs), seed (every seed_read variant), the others. */
 export const SERVER_FAMILIES = ['switchboard', 'seed', 'socketio', 'nchan', 'nchan-redis', 'varnish', 'nginx-static'];
-export const familyOf = (server) => (server.startsWith('seed') ? 'seed' : server.startsWith('switchboard') ? 'switchboard' : server);
 export const isSwitchboard = (server) => server.startsWith('switchboard');
+export const familyOf = (server) => (server.startsWith('seed') ? 'seed' : isSwitchboard(server) ? 'switchboard' : server);
 /** [server, transport] for each of Switchboard's runs. */
 const sb = (...transports) => SWITCHBOARDS.flatMap((s) => transports.map((t) => [s, t]));
 

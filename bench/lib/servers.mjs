@@ -2,7 +2,8 @@
 // stopped: Switchboard itself and the peers of bench/peers (see its README).
 // Owns: the command line and environment of every server, which pid does the
 // work (the one whose CPU and RSS count), and the wait until it serves.
-// Must never: start a server anywhere but 127.0.0.1, or on the load core.
+// Must never: start a server anywhere but 127.0.0.1, or on the load core
+// (except Switchboard's unpinned runs, which measure exactly that).
 import { chmodSync, readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -208,10 +209,6 @@ export async function startVarnish(ctx, backendPort) {
 // ------------------------------------------------------------ the catalogue
 
 /**
- * Live servers by name: start(ctx) → handle. The load generator's adapter is
- * handle.target; the transport is chosen per step.
- */
-/**
  * Switchboard as each run starts it: pinned to the server core with one
  * loop (the runs the peers are compared with), unpinned with one loop, and
  * unpinned with two loops (issue 17: the loops add capacity, they do not fight).
@@ -222,6 +219,10 @@ const SWITCHBOARD_VARIANTS = {
   'switchboard-2loops': (ctx) => startSwitchboard(ctx, { name: 'switchboard-2loops', cpus: ALL_CPUS, ioThreads: 2 }),
 };
 
+/**
+ * Live servers by name: start(ctx) → handle. The load generator's adapter is
+ * handle.target; the transport is chosen per step.
+ */
 export const LIVE = {
   ...SWITCHBOARD_VARIANTS,
   seed: (ctx) => startNodePeer(ctx, 'seed_live.mjs', { name: 'seed', target: 'seed' }),

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runsOf, bestStep, find, ratio, targets, targets17, scaleVerdict } from './summary.mjs';
 import { drawPlots } from './plots.mjs';
+import { isSwitchboard } from '../lib/plan.mjs';
 
 const MANUAL_OPEN = '<!-- manual -->';
 const MANUAL_CLOSE = '<!-- /manual -->';
@@ -46,7 +47,7 @@ function errors(runs) {
 function method(results) {
   const p = results.plan;
   const t = p.w1.timing;
-  return `Every server runs alone, pinned to CPU ${results.cpus.server} with \`taskset\`; the load generator,
+  return `Every server runs alone, pinned to CPU ${results.cpus.server} with \`taskset\` (Switchboard's unpinned runs aside, below); the load generator,
 wrk, Redis and PostgreSQL share CPU ${results.cpus.load}. Loopback only. Switchboard runs three times in each
 workload: **switchboard** pinned like the peers with one event loop (\`io_threads = 1\`: its sockets and
 actors on one thread; the ratios and the one-core targets use this run), **switchboard-unpinned** with one
@@ -91,7 +92,7 @@ function ladderSection(results, key, heading, intro, plots) {
   const rows = runs.map((r) => {
     const b = bestStep(r);
     const s = sw(r.transport);
-    const isSw = r.server.startsWith('switchboard');
+    const isSw = isSwitchboard(r.server);
     const cpu = perDelivery ? b?.cpu_us_per_delivery : b?.cpu_us_per_message;
     const swCpu = perDelivery ? s?.cpu_us_per_delivery : s?.cpu_us_per_message;
     return [
@@ -128,7 +129,7 @@ function idleSection(results, plots) {
   const sw = (tr) => find(runs, 'switchboard', tr)?.idle ?? find(runs, 'switchboard', 'ws')?.idle;
   const rows = runs.map((r) => {
     const i = r.idle;
-    const isSw = r.server.startsWith('switchboard');
+    const isSw = isSwitchboard(r.server);
     return [`${isSw ? '**' : ''}${r.server}${isSw ? '**' : ''}`, r.transport,
       i ? `${n0(i.up)} / ${n0(i.conns)}` : 'error (see below)',
       mb(i?.rss_before), mb(i?.rss_after), n0(i?.bytes_per_conn),
@@ -148,7 +149,7 @@ function latencySection(results) {
   const sw = (tr) => find(runs, 'switchboard', tr)?.steps?.[0] ?? find(runs, 'switchboard', 'ws')?.steps?.[0];
   const rows = runs.map((r) => {
     const s = r.steps?.[0];
-    const isSw = r.server.startsWith('switchboard');
+    const isSw = isSwitchboard(r.server);
     return [`${isSw ? '**' : ''}${r.server}${isSw ? '**' : ''}`, r.transport,
       s ? fx(s.p50_ms, 2) : 'error (see below)', fx(s?.p90_ms, 2), fx(s?.p99_ms, 2),
       fx(s?.p999_ms, 2), fx(s?.max_ms, 2), n0(s?.lost), fx(s?.cpu_us_per_delivery, 2),
@@ -168,13 +169,13 @@ function readsSection(results, plots) {
   if (!runs.length) return '';
   const r = results.plan.reads;
   const of = (kind) => runs.filter((x) => x.kind === kind);
-  const bold = (s) => (s.startsWith('switchboard') ? `**${s}**` : s);
+  const bold = (s) => (isSwitchboard(s) ? `**${s}**` : s);
   const swHot = of('hot').find((x) => x.server === 'switchboard')?.wrk?.requests_per_s;
   const hot = of('hot').map((x) => [bold(x.server),
     x.wrk?.ok ? n0(x.wrk.requests_per_s) : 'error (see below)',
     `${fx(x.wrk?.p50_ms, 2)} / ${fx(x.wrk?.p99_ms, 2)}`, n0(x.wrk?.non_2xx), n0(x.wrk?.socket_errors),
     Number.isFinite(x.server_cpu_share) ? `${fx(100 * x.server_cpu_share, 0)} %` : '–',
-    x.server.startsWith('switchboard') ? '–' : x2(ratio(swHot, x.wrk?.requests_per_s))]);
+    isSwitchboard(x.server) ? '–' : x2(ratio(swHot, x.wrk?.requests_per_s))]);
   const st = of('stampede').map((x) => [bold(x.server),
     x.stampede ? n0(x.db_queries) : 'error (see below)',
     x.stampede ? `${n0(x.stampede.ok)} / ${n0(x.stampede.requests)}` : '–',
@@ -185,7 +186,7 @@ function readsSection(results, plots) {
     `${fx(x.wrk?.p50_ms, 2)} / ${fx(x.wrk?.p99_ms, 2)}`, n0(x.db_queries), n0(x.distinct_keys),
     fx(ratio(x.db_queries, x.distinct_keys), 3),
     Number.isFinite(x.server_cpu_share) ? `${fx(100 * x.server_cpu_share, 0)} %` : '–',
-    x.server.startsWith('switchboard') ? '–' : x2(ratio(swCold, x.wrk?.requests_per_s))]);
+    isSwitchboard(x.server) ? '–' : x2(ratio(swCold, x.wrk?.requests_per_s))]);
   let out = `## Cached reads\n\nBooks table of 100,000 rows. Servers: Switchboard; the seed's cache-aside
 (Redis \`GET\`, on a miss \`SELECT\` then \`SET … EX 300\`) on Express, on plain \`node:http\`, and on
 \`node:http\` with per-key promise coalescing; Varnish in front of the \`node:http\` one; nginx serving
